@@ -1,0 +1,61 @@
+# Jobdeck developer commands. `make help` lists them.
+# Everything runs from .venv, which `make install` builds from requirements.lock.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NPM_STAMP := frontend/static/vendor/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint format typecheck migrate seed bench lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMP) $(NPM_STAMP)  ## create .venv and install everything (idempotent)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --silent
+	mkdir -p frontend/static/vendor
+	cd frontend && node scripts/copy-vendor.mjs
+	@touch $@
+
+run: install  ## start PostgreSQL (embedded unless DATABASE_URL), migrate, start every service
+	$(BIN)/python -m devstack
+
+test: install  ## the whole test suite against a real PostgreSQL
+	$(BIN)/python -m pytest
+
+lint: install  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install  ## mypy --strict on the Python packages
+	$(BIN)/mypy
+
+migrate: install  ## alembic upgrade head on DATABASE_URL (or the embedded server)
+	$(BIN)/alembic upgrade head
+
+seed: install  ## create demo jobs through the producer API (COUNT=20)
+	$(BIN)/python seed.py --count $(or $(COUNT),20)
+
+bench: install  ## the large-table producer benchmark (see bench/README.md)
+	$(BIN)/python -m bench.producer_bench
+
+lock:  ## re-pin the dependency tree into requirements.lock
+	$(PYTHON) -m pip install --quiet uv && $(PYTHON) -m uv pip compile pyproject.toml --extra dev \
+		--python-version 3.11 --no-header -o requirements.lock
+
+clean:  ## remove .venv, node_modules and the vendored assets (keeps .data)
+	rm -rf $(VENV) frontend/node_modules frontend/static/vendor

@@ -1,0 +1,170 @@
+"""Start PostgreSQL (embedded unless DATABASE_URL), migrate, then every service; Ctrl-C stops all.
+
+Services that are not in the tree yet are skipped, so this grows with the project.
+"""
+
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from alembic import command
+from jobdeck_db import embedded
+from jobdeck_db.migrations import alembic_config
+from jobdeck_db.settings import database_url
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Service:
+    name: str
+    module: str  # must be importable for the service to start
+    args: list[str]
+    port: int | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str | None:
+        return f"http://localhost:{self.port}" if self.port else None
+
+
+def _port(variable: str, default: int) -> int:
+    return int(os.environ.get(variable, default))
+
+
+def _services() -> list[Service]:
+    producer = _port("PRODUCER_API_PORT", 8000)
+    worker = _port("WORKER_SERVICE_PORT", 3000)
+    frontend = _port("FRONTEND_PORT", 3001)
+
+    def uvicorn(app: str, port: int) -> list[str]:
+        return ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+
+    runner_env = {"WORKER_SERVICE_URL": f"http://localhost:{worker}"}
+    return [
+        Service(
+            "producer API",
+            "producer_api.main",
+            uvicorn("producer_api.main:app", producer),
+            producer,
+        ),
+        Service(
+            "worker service",
+            "worker_service.main",
+            uvicorn("worker_service.main:app", worker),
+            worker,
+        ),
+        Service(
+            "dashboard",
+            "frontend.main",
+            uvicorn("frontend.main:app", frontend),
+            frontend,
+            {"PRODUCER_API_URL": f"http://localhost:{producer}"},
+        ),
+        Service(
+            "runner 1", "worker_service.runner", ["-m", "worker_service.runner"], env=runner_env
+        ),
+        Service(
+            "runner 2", "worker_service.runner", ["-m", "worker_service.runner"], env=runner_env
+        ),
+    ]
+
+
+def _present(service: Service) -> bool:
+    try:
+        return importlib.util.find_spec(service.module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_healthy(service: Service, process: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{service.url}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    services = [service for service in _services() if _present(service)]
+    busy = [s for s in services if s.port and _port_in_use(s.port)]
+    if busy:
+        names = ", ".join(f"{s.port} ({s.name})" for s in busy)
+        print(f"make run: port already in use: {names}. Stop what holds it or set *_PORT.")
+        return 1
+
+    started_embedded = not os.environ.get("DATABASE_URL")
+    url = database_url()
+    print("database:", "embedded PostgreSQL in .data/pg" if started_embedded else "DATABASE_URL")
+    command.upgrade(alembic_config(url), "head")
+
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    try:
+        for service in services:
+            env = {**os.environ, "DATABASE_URL": url, **service.env}
+            processes[service.name] = subprocess.Popen(
+                [sys.executable, *service.args], cwd=REPO_ROOT, env=env
+            )
+            if service.port and not _wait_healthy(service, processes[service.name]):
+                print(f"make run: {service.name} did not start; see its output above.")
+                return 1
+        print("\nJobdeck is running:")
+        for service in services:
+            if service.url:
+                print(f"  {service.name:<15} {service.url}")
+        print(f"  {'API docs':<15} {services[0].url}/docs")
+        print("Press Ctrl-C to stop.\n")
+        if os.environ.get("SEED"):
+            subprocess.run(
+                [sys.executable, "seed.py", "--count", "50", "--url", str(services[0].url)],
+                cwd=REPO_ROOT,
+            )
+        while all(process.poll() is None for process in processes.values()):
+            time.sleep(0.5)
+        stopped = [name for name, process in processes.items() if process.poll() is not None]
+        print(f"make run: {', '.join(stopped)} stopped unexpectedly; stopping the rest.")
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping…")
+        return 0
+    finally:
+        _stop(processes)
+        if started_embedded:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Job types, statuses and event kinds: the values the database CHECK constraints allow."""
+
+from enum import StrEnum
+
+
+class JobType(StrEnum):
+    EMAIL = "email"
+    REPORT = "report"
+    NOTIFICATION = "notification"
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# A job in one of these has stopped moving; only these may be deleted.
+FINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+# A manual retry brings these back to pending.
+RETRYABLE_STATUSES = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class EventKind(StrEnum):
+    """One entry of a job's timeline, written in the same transaction as the change."""
+
+    CREATED = "created"
+    CLAIMED = "claimed"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    RETRY_SCHEDULED = "retry_scheduled"
+    RESCUED = "rescued"
+    CANCELLED = "cancelled"
+    RETRIED = "retried"

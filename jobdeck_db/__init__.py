@@ -1,0 +1,1 @@
+"""Database plumbing both services share: where PostgreSQL is, and whether it is migrated."""

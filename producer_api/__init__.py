@@ -1,0 +1,1 @@
+"""The producer API: create, find and act on jobs (FastAPI + SQLModel)."""

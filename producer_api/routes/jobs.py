@@ -1,0 +1,208 @@
+"""/jobs: create, list, inspect, cancel, retry, bulk actions, artifacts."""
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+
+from job_contract import JobStatus, JobType
+from producer_api.deps import StoreDep
+from producer_api.errors import BatchTooLarge
+from producer_api.models import (
+    JOB_CREATE_EXAMPLES,
+    MAX_BATCH,
+    BulkAction,
+    BulkResult,
+    ErrorMessage,
+    JobBatch,
+    JobBatchCreate,
+    JobCreate,
+    JobDetail,
+    JobPage,
+    JobPublic,
+    SkippedJob,
+    as_utc,
+)
+from producer_api.routes import params
+from producer_api.store import JobFilter, NewJob, SortKey, SortOrder
+
+router = APIRouter(tags=["jobs"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorMessage, "description": "No job with that id"}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorMessage, "description": "The job's status does not allow it"}
+}
+
+
+def _new_job(job: Any) -> NewJob:
+    return NewJob(
+        type=job.type,
+        priority=job.priority,
+        payload=job.payload.model_dump(mode="json"),
+        max_attempts=job.max_attempts,
+        scheduled_for=job.scheduled_for,
+    )
+
+
+def _fingerprint(job: Any) -> str:
+    """Same request body, same fingerprint (after defaults are filled in)."""
+    canonical = json.dumps(job.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@router.post(
+    "/jobs",
+    status_code=201,
+    response_model=JobPublic,
+    responses={
+        200: {"model": JobPublic, "description": "Replay of an earlier request with this key"},
+        409: {"model": ErrorMessage, "description": "Idempotency-Key reused with another body"},
+    },
+    summary="Create a job",
+)
+async def create_job(
+    job: Annotated[JobCreate, Body(openapi_examples=JOB_CREATE_EXAMPLES)],
+    store: StoreDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="Send the same key to retry safely: the job is created once",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    fingerprint = _fingerprint(job) if idempotency_key else None
+    row, created = await store.create_job(_new_job(job), idempotency_key, fingerprint)
+    if not created:
+        response.status_code = 200
+    return row
+
+
+async def _refuse_oversized_batch(request: Request) -> None:
+    # Runs before the body is validated item by item: too many items is a 413, not 1,001 errors.
+    try:
+        body = await request.json()
+    except ValueError:
+        return  # FastAPI reports the malformed JSON itself
+    items = body.get("jobs") if isinstance(body, dict) else None
+    if isinstance(items, list) and len(items) > MAX_BATCH:
+        raise BatchTooLarge(len(items), MAX_BATCH)
+
+
+@router.post(
+    "/jobs/batch",
+    status_code=201,
+    response_model=JobBatch,
+    dependencies=[Depends(_refuse_oversized_batch)],
+    responses={413: {"model": ErrorMessage, "description": f"More than {MAX_BATCH} jobs"}},
+    summary="Create up to 1,000 jobs at once, all or nothing",
+)
+async def create_jobs(batch: JobBatchCreate, store: StoreDep) -> dict[str, Any]:
+    return {"jobs": await store.create_jobs([_new_job(job) for job in batch.jobs])}
+
+
+@router.get("/jobs", response_model=JobPage, summary="Find jobs")
+async def list_jobs(
+    store: StoreDep,
+    status: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
+    type: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
+    priority: Annotated[
+        list[str] | None, Query(description="1–5; repeat or comma-separate")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="An id prefix, or text anywhere in the payload"),
+    ] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    sort: SortKey = "created_at",
+    order: SortOrder = "desc",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """`total` is exact up to `EXACT_COUNT_LIMIT` matches (10,000 by default) and whenever
+    only `status`/`type` filter; past that it is PostgreSQL's estimate and
+    `total_is_estimate` is true."""
+    where = JobFilter(
+        statuses=params.enum_list("status", status, JobStatus),
+        types=params.enum_list("type", type, JobType),
+        priorities=params.priority_list(priority),
+        q=params.search_text(q),
+        created_after=as_utc(created_after),
+        created_before=as_utc(created_before),
+    )
+    page = await store.list_jobs(where, sort, order, limit, offset)
+    return {
+        "items": page.items,
+        "total": page.total,
+        "total_is_estimate": page.total_is_estimate,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobDetail,
+    responses=NOT_FOUND,
+    summary="One job and its timeline",
+)
+async def get_job(job_id: UUID, store: StoreDep) -> dict[str, Any]:
+    return await store.get_job(job_id)
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=JobPublic,
+    responses={**NOT_FOUND, **CONFLICT},
+    summary="Cancel a pending job",
+)
+async def cancel_job(job_id: UUID, store: StoreDep) -> dict[str, Any]:
+    return await store.cancel_job(job_id)
+
+
+@router.post(
+    "/jobs/{job_id}/retry",
+    response_model=JobPublic,
+    responses={**NOT_FOUND, **CONFLICT},
+    summary="Run a failed or cancelled job again, attempts from zero",
+)
+async def retry_job(job_id: UUID, store: StoreDep) -> dict[str, Any]:
+    return await store.retry_job(job_id)
+
+
+@router.post("/jobs/bulk", response_model=BulkResult, summary="Cancel, retry or delete many jobs")
+async def bulk_action(action: BulkAction, store: StoreDep) -> BulkResult:
+    """Each job is acted on if its status allows; the others are listed with the reason.
+    `delete` removes only completed, failed or cancelled jobs."""
+    outcome = await store.bulk(action.action, action.ids)
+    return BulkResult(
+        succeeded=outcome.succeeded,
+        skipped=[SkippedJob(id=job_id, reason=reason) for job_id, reason in outcome.skipped],
+    )
+
+
+@router.get(
+    "/jobs/{job_id}/artifact",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}, "application/pdf": {}}, "description": "The file"},
+        **NOT_FOUND,
+    },
+    summary="The file a report job produced",
+)
+async def get_artifact(job_id: UUID, store: StoreDep) -> Response:
+    artifact = await store.get_artifact(job_id)
+    return Response(
+        content=artifact.content,
+        media_type=artifact.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{artifact.filename}"'},
+    )

@@ -1,0 +1,24 @@
+"""The producer API's settings, read once from the environment (and `.env`)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="postgresql://…; unset means the embedded server in .data/pg"
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # GET /jobs counts matches exactly up to this many, then gives the planner's estimate.
+    exact_count_limit: int = Field(default=10_000, ge=100)
+    stats_compact_interval_seconds: float = Field(default=5.0, gt=0)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
