@@ -10,6 +10,7 @@ from alembic import context
 from jobdeck_db import urls
 from jobdeck_db.settings import database_url
 from producer_api.models import metadata as producer_metadata
+from worker_service.schema import metadata as worker_metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -20,7 +21,7 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         # Every table any service maps, so `alembic check` sees drift anywhere.
-        target_metadata=[producer_metadata],
+        target_metadata=[producer_metadata, worker_metadata],
         compare_type=True,
         transaction_per_migration=True,
     )

@@ -5,6 +5,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from jobdeck_db import urls
+from jobdeck_db.availability import is_connection_problem
 
 
 def create_engine(database_url: str, pool_size: int) -> AsyncEngine:
@@ -18,20 +19,10 @@ def create_engine(database_url: str, pool_size: int) -> AsyncEngine:
     )
 
 
-# SQLSTATEs meaning "the database is not there right now": connection exceptions (08),
-# shutdown or starting up (57P), too many connections, and a database that was dropped.
-_UNAVAILABLE_SQLSTATES = ("08", "57P", "53300", "3D000")
-
-
 def is_unavailable(error: Exception) -> bool:
     """True when the error is about reaching the database, not about the query."""
-    if isinstance(error, PoolTimeout | OSError | ConnectionError):
+    if isinstance(error, PoolTimeout) or is_connection_problem(error):
         return True
-    if not isinstance(error, DBAPIError):
-        return False
-    sqlstate = getattr(error.orig, "sqlstate", None) or ""
-    return (
-        error.connection_invalidated
-        or isinstance(error, OperationalError | InterfaceError)
-        or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
     )

@@ -41,6 +41,9 @@ class Job(SQLModel, table=True):
         sa.Index(
             "jobs_lease_idx", "locked_until", postgresql_where=sa.text("status = 'processing'")
         ),
+        sa.Index(
+            "jobs_locked_by_idx", "locked_by", postgresql_where=sa.text("status = 'processing'")
+        ),
         sa.Index("jobs_created_at_idx", "created_at", "id"),
         sa.Index("jobs_updated_at_idx", "updated_at", "id"),
         sa.Index("jobs_status_created_at_idx", "status", "created_at", "id"),
@@ -64,6 +67,7 @@ class Job(SQLModel, table=True):
     locked_by: str | None = Field(default=None, sa_type=sa.Text)
     locked_until: datetime | None = Field(default=None, sa_type=_TIMESTAMP)
     idempotency_key: str | None = Field(default=None, sa_type=sa.Text)
+    claimed_at: datetime | None = Field(default=None, sa_type=_TIMESTAMP)
     request_fingerprint: str | None = Field(default=None, sa_type=sa.Text)
 
 

@@ -19,7 +19,7 @@ from jobdeck_db.migrations import alembic_config
 from jobdeck_db.settings import database_url as configured_database_url
 from tests.servers import uvicorn_server
 
-TABLES = "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas"
+TABLES = "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers"
 
 
 async def _admin(server_url: str, statement: str) -> None:
@@ -54,6 +54,21 @@ def producer_url(database_url: str) -> Iterator[str]:
     env = {"DATABASE_URL": database_url, "STATS_COMPACT_INTERVAL_SECONDS": "0.5"}
     with uvicorn_server("producer_api.main:app", env) as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def worker_url(database_url: str) -> Iterator[str]:
+    """The worker service. Its own rescuer waits an hour between passes: tests run
+    `Rescuer.run_once()` themselves, so rescues happen exactly when a test says."""
+    env = {"DATABASE_URL": database_url, "RESCUE_INTERVAL_SECONDS": "3600"}
+    with uvicorn_server("worker_service.main:app", env) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+async def worker(worker_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=worker_url, timeout=60) as client:
+        yield client
 
 
 @pytest.fixture

@@ -1,0 +1,134 @@
+"""The services ride out a database restart under load: 503s meanwhile, no job lost."""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import httpx
+import pytest
+
+from jobdeck_db import embedded
+from tests.integration.worker.conftest import insert_jobs
+from tests.netproxy import DatabaseProxy
+from tests.servers import uvicorn_server
+from worker_service.rescuer import Rescuer
+
+
+@pytest.fixture(scope="module")
+def proxy(database_url: str) -> Iterator[DatabaseProxy]:
+    proxy = DatabaseProxy(database_url)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="module")
+def proxied_urls(proxy: DatabaseProxy) -> Iterator[tuple[str, str]]:
+    """A worker service and producer API that reach PostgreSQL only through the proxy."""
+    env = {"DATABASE_URL": proxy.url, "RESCUE_INTERVAL_SECONDS": "3600"}
+    with (
+        uvicorn_server("worker_service.main:app", env) as worker_url,
+        uvicorn_server("producer_api.main:app", env) as producer_url,
+    ):
+        yield worker_url, producer_url
+
+
+@pytest.fixture
+async def clients(
+    proxied_urls: tuple[str, str],
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    worker_url, producer_url = proxied_urls
+    async with (
+        httpx.AsyncClient(base_url=worker_url, timeout=30) as worker,
+        httpx.AsyncClient(base_url=producer_url, timeout=30) as api,
+    ):
+        yield worker, api
+
+
+async def drain(worker: httpx.AsyncClient, seen: list[int], until: asyncio.Event) -> None:
+    """Claim and acknowledge in batches, riding out errors, until told to stop."""
+    while not until.is_set():
+        try:
+            claim = await worker.post("/process?limit=10&wait=0.2")
+            seen.append(claim.status_code)
+            if claim.status_code != 200 or not claim.json()["jobs"]:
+                await asyncio.sleep(0.05)
+                continue
+            acks = [{"id": job["id"], "attempt": job["attempts"]} for job in claim.json()["jobs"]]
+            seen.append((await worker.post("/complete", json={"jobs": acks})).status_code)
+        except httpx.TransportError:
+            await asyncio.sleep(0.05)
+
+
+async def wait_until_healthy(client: httpx.AsyncClient) -> None:
+    for _ in range(200):
+        if (await client.get("/healthz")).status_code == 200:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("service did not recover")
+
+
+async def test_connections_cut_under_load_cost_no_job(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    proxy: DatabaseProxy,
+    db: asyncpg.Connection,
+    rescuer: Rescuer,
+) -> None:
+    worker, api = clients
+    await insert_jobs(db, 600)
+    seen: list[int] = []
+    stop = asyncio.Event()
+    claimers = [asyncio.create_task(drain(worker, seen, stop)) for _ in range(4)]
+
+    await asyncio.sleep(0.3)
+    proxy.cut()  # the database "goes away" mid-load
+    during = [(await worker.get("/healthz")).status_code, (await api.get("/jobs")).status_code]
+    await asyncio.sleep(0.5)
+    proxy.restore()
+    await wait_until_healthy(worker)
+    await wait_until_healthy(api)
+    # A claim that committed just as its connection died never reached a runner: its lease
+    # is what brings it back. Expire the leases rather than wait a minute for them.
+    for _ in range(100):
+        if await db.fetchval("SELECT count(*) FROM jobs WHERE status <> 'completed'") == 0:
+            break
+        await asyncio.sleep(0.2)
+        await db.execute(
+            """UPDATE jobs SET locked_until = now() - interval '1 second'
+               WHERE status = 'processing' AND claimed_at < now() - interval '1 second'"""
+        )
+        await rescuer.run_once()
+    stop.set()
+    await asyncio.gather(*claimers)
+
+    assert during == [503, 503]
+    assert 500 not in seen
+    assert await db.fetchval("SELECT count(*) FROM jobs WHERE status = 'completed'") == 600
+    assert await db.fetchval("SELECT count(*) FROM job_events WHERE kind = 'completed'") == 600
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")),
+    reason="stops and starts the embedded server; with DATABASE_URL the proxy test covers it",
+)
+async def test_services_recover_after_the_embedded_server_restarts(
+    worker: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await asyncio.to_thread(embedded.stop)
+    down = [(await worker.get("/healthz")).status_code, (await api.get("/healthz")).status_code]
+    await asyncio.to_thread(embedded.start)
+
+    await wait_until_healthy(worker)
+    await wait_until_healthy(api)
+    created = await api.post(
+        "/jobs",
+        json={
+            "type": "notification",
+            "payload": {"user_id": "u", "channel": "sms", "message": "back"},
+        },
+    )
+    claimed = await worker.post("/process")
+
+    assert down == [503, 503]
+    assert created.status_code == 201
+    assert claimed.json()["id"] == created.json()["id"]

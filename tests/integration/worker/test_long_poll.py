@@ -1,0 +1,85 @@
+"""POST /process?wait=…: held until a job is claimable, woken by LISTEN/NOTIFY."""
+
+import asyncio
+import time
+
+import asyncpg
+import httpx
+
+from tests.integration.worker.conftest import insert_jobs
+
+
+async def test_waiting_claim_wakes_soon_after_a_job_is_created(
+    worker: httpx.AsyncClient, api: httpx.AsyncClient
+) -> None:
+    waiting = asyncio.create_task(worker.post("/process?wait=10"))
+    await asyncio.sleep(0.3)  # let the claim find the queue empty and start waiting
+
+    created_at = time.monotonic()
+    await api.post(
+        "/jobs",
+        json={
+            "type": "notification",
+            "payload": {"user_id": "u", "channel": "push", "message": "hi"},
+        },
+    )
+    response = await waiting
+    woke_after = time.monotonic() - created_at
+
+    assert response.status_code == 200
+    assert woke_after < 0.1, f"woke {woke_after * 1000:.0f} ms after the insert"
+
+
+async def test_waiting_claim_answers_204_when_the_wait_ends(worker: httpx.AsyncClient) -> None:
+    started = time.monotonic()
+
+    response = await worker.post("/process?wait=0.5")
+
+    assert response.status_code == 204
+    assert 0.5 <= time.monotonic() - started < 2
+
+
+async def test_waiting_batch_claim_answers_an_empty_list_at_the_end(
+    worker: httpx.AsyncClient,
+) -> None:
+    response = await worker.post("/process?wait=0.2&limit=5")
+
+    assert (response.status_code, response.json()) == (200, {"jobs": []})
+
+
+async def test_waiting_claim_picks_up_a_scheduled_job_when_it_comes_due(
+    worker: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    due = await db.fetchval("SELECT now() + interval '700 milliseconds'")
+    await insert_jobs(db, scheduled_for=due.isoformat())
+
+    response = await worker.post("/process?wait=5")
+    claimed_at = await db.fetchval("SELECT claimed_at FROM jobs")
+
+    assert response.status_code == 200
+    assert claimed_at >= due
+
+
+async def test_waiters_for_other_types_keep_waiting(
+    worker: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    report_waiter = asyncio.create_task(worker.post("/process?wait=1&types=report"))
+    await asyncio.sleep(0.2)
+
+    await insert_jobs(db, type="email")
+
+    assert (await report_waiter).status_code == 204
+    assert await db.fetchval("SELECT status FROM jobs") == "pending"
+
+
+async def test_a_retried_job_wakes_waiters(
+    worker: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    [job_id] = await insert_jobs(db, status="failed", attempts=3, max_attempts=3)
+    waiting = asyncio.create_task(worker.post("/process?wait=10"))
+    await asyncio.sleep(0.3)
+
+    await api.post(f"/jobs/{job_id}/retry")
+    response = await asyncio.wait_for(waiting, 2)
+
+    assert response.json()["id"] == job_id

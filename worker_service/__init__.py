@@ -1,0 +1,1 @@
+"""The worker service (hands jobs to runners over HTTP) and the runners themselves."""

@@ -1,0 +1,103 @@
+"""The worker service app: `uvicorn worker_service.main:app --port 3000`.
+
+A lightweight Starlette app over asyncpg: runners claim jobs here and report how they went.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from jobdeck_db.availability import is_connection_problem
+from jobdeck_db.migrations import ensure_migrated
+from jobdeck_db.settings import database_url
+from jobdeck_db.startup import StartupGuard
+from worker_service import routes
+from worker_service.rescuer import Rescuer
+from worker_service.responses import RequestInvalid, error_response, json_response
+from worker_service.settings import Settings, get_settings
+from worker_service.store import WorkerStore, create_pool
+from worker_service.wakeups import PendingJobs
+
+logger = logging.getLogger("worker_service")
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _invalid(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestInvalid)
+    return json_response({"detail": error.errors}, 422)
+
+
+async def _database_error(request: Request, error: Exception) -> Response:
+    if is_connection_problem(error):
+        # The pools reconnect by themselves once the database is back.
+        logger.warning("database unavailable: %s", error)
+        return error_response(503, "the database is unavailable; try again shortly")
+    logger.exception("database error", exc_info=error)
+    return error_response(500, "internal error")
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    url = app.state.database_url
+    durable = await create_pool(url, settings.db_pool_size, durable=True)
+    fast = await create_pool(url, settings.db_pool_size, durable=False)
+    store = WorkerStore(
+        durable,
+        fast,
+        settings.lease_seconds,
+        settings.retry_base_delay_seconds,
+        settings.retry_max_delay_seconds,
+    )
+    pending = PendingJobs(url)
+    await pending.start()
+    app.state.store, app.state.pending = store, pending
+    rescuer = asyncio.create_task(
+        Rescuer(store, settings.rescue_interval_seconds, settings.rescue_batch_size).run_forever()
+    )
+    try:
+        yield
+    finally:
+        rescuer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rescuer
+        await pending.stop()
+        await asyncio.gather(durable.close(), fast.close())
+
+
+def create_app(settings: Settings | None = None) -> Any:
+    settings = settings or get_settings()
+    app = Starlette(
+        routes=[*routes.routes, Route("/metrics", metrics, methods=["GET"])],
+        exception_handlers={
+            RequestInvalid: _invalid,
+            asyncpg.PostgresError: _database_error,
+            asyncpg.InterfaceError: _database_error,
+            OSError: _database_error,
+            TimeoutError: _database_error,
+        },
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+
+    async def check_database() -> None:
+        app.state.database_url = database_url(settings.database_url)
+        await ensure_migrated(app.state.database_url)
+
+    return StartupGuard(app, check_database)
+
+
+app = create_app()

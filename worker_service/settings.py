@@ -1,0 +1,28 @@
+"""The worker service's settings, read once from the environment (and `.env`)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="postgresql://…; unset means the embedded server in .data/pg"
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    lease_seconds: float = Field(default=60, gt=0)
+    retry_base_delay_seconds: float = Field(default=2, ge=0)
+    retry_max_delay_seconds: float = Field(default=300, ge=0)
+    rescue_interval_seconds: float = Field(default=1, gt=0)
+    rescue_batch_size: int = Field(default=500, ge=1)
+    # A runner silent for longer than this is shown as down.
+    worker_down_after_seconds: float = Field(default=30, gt=0)
+    max_artifact_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

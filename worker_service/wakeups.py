@@ -1,0 +1,71 @@
+"""One LISTEN connection per process that wakes every long-polling claimer.
+
+The trigger sends a payload-free NOTIFY whenever jobs become pending. Claimers take the
+current `Wakeup` *before* trying to claim, so a NOTIFY that lands between their empty claim
+and their wait still wakes them.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+CHANNEL = "jobdeck_jobs_pending"
+logger = logging.getLogger("worker_service.wakeups")
+
+
+class PendingJobs:
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._wakeup = asyncio.Event()
+        self._connection: asyncpg.Connection | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def current(self) -> asyncio.Event:
+        """The event the next notification will set."""
+        return self._wakeup
+
+    async def wait(self, wakeup: asyncio.Event, seconds: float) -> None:
+        """Until `wakeup` is set (jobs became pending) or `seconds` pass."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wakeup.wait(), seconds)
+
+    def wake_all(self) -> None:
+        wakeup, self._wakeup = self._wakeup, asyncio.Event()
+        wakeup.set()
+
+    async def start(self) -> None:
+        self._connection = await asyncpg.connect(self._database_url, timeout=5)
+        await self._connection.add_listener(CHANNEL, self._on_notify)
+        self._connection.add_termination_listener(self._on_connection_lost)
+
+    async def stop(self) -> None:
+        self._closed = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+        if self._connection is not None and not self._connection.is_closed():
+            await self._connection.close()
+
+    def _on_notify(self, *_: object) -> None:
+        self.wake_all()
+
+    def _on_connection_lost(self, _: object) -> None:
+        if not self._closed and self._reconnecting is None:
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 0.1
+        while not self._closed:
+            try:
+                await self.start()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+                logger.warning("LISTEN connection lost; retrying in %.1fs: %s", delay, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self._reconnecting = None
+            # Notifications sent while we were away are lost: let every claimer look again.
+            self.wake_all()
+            return
