@@ -18,7 +18,7 @@ import httpx
 from alembic import command
 from jobdeck_db import embedded
 from jobdeck_db.migrations import alembic_config
-from jobdeck_db.settings import database_url
+from jobdeck_db.settings import configured_database_url, database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,7 +125,7 @@ def main() -> int:
         print(f"make run: port already in use: {names}. Stop what holds it or set *_PORT.")
         return 1
 
-    started_embedded = not os.environ.get("DATABASE_URL")
+    started_embedded = configured_database_url() is None
     url = database_url()
     print("database:", "embedded PostgreSQL in .data/pg" if started_embedded else "DATABASE_URL")
     command.upgrade(alembic_config(url), "head")

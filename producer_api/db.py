@@ -15,7 +15,19 @@ def create_engine(database_url: str, pool_size: int) -> AsyncEngine:
         max_overflow=pool_size,
         # A restarted database leaves dead connections in the pool: test each on checkout.
         pool_pre_ping=True,
-        connect_args={"timeout": 5, "command_timeout": 30},
+        connect_args={
+            "timeout": 5,
+            "command_timeout": 30,
+            "server_settings": {
+                # Prepared statements would otherwise switch to a generic plan that cannot
+                # see the search text or filters, and pick scans (measured in bench/README.md).
+                "plan_cache_mode": "force_custom_plan",
+                # The data fits in memory: random reads cost little more than sequential.
+                "random_page_cost": "1.1",
+                # The stats query's row estimate made PostgreSQL JIT-compile it on every call.
+                "jit": "off",
+            },
+        },
     )
 
 

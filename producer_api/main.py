@@ -27,6 +27,7 @@ from producer_api.errors import (
     JobStateConflict,
 )
 from producer_api.middleware import BodySizeLimit, RequestMetrics
+from producer_api.models import MAX_BATCH
 from producer_api.routes import health, job_types, jobs, stats
 from producer_api.settings import Settings, get_settings
 from producer_api.store import JobStore
@@ -62,6 +63,14 @@ def _name_the_type_field(errors: Sequence[Any]) -> list[Any]:
         else error
         for error in errors
     ]
+
+
+def _oversized_batch(errors: Sequence[Any]) -> BatchTooLarge | None:
+    """A batch over the limit is refused as too large (413), whatever else is wrong in it."""
+    for error in errors:
+        if error["type"] == "too_long" and tuple(error["loc"]) == ("body", "jobs"):
+            return BatchTooLarge(error["ctx"]["actual_length"], MAX_BATCH)
+    return None
 
 
 async def _compact_stats_forever(store: JobStore, interval: float) -> None:
@@ -107,7 +116,11 @@ def create_app(settings: Settings | None = None) -> Any:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": jsonable_encoder(_name_the_type_field(error.errors()))}, 422)
+        errors = error.errors()
+        oversized = _oversized_batch(errors)
+        if oversized is not None:
+            return JSONResponse({"detail": str(oversized)}, 413)
+        return JSONResponse({"detail": jsonable_encoder(_name_the_type_field(errors))}, 422)
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeout)

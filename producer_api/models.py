@@ -182,7 +182,11 @@ MAX_BATCH = 1_000
 class JobBatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    jobs: Annotated[list[JobCreate], PydanticField(description=f"1 to {MAX_BATCH} jobs")]
+    # Over the limit is answered 413, not 422 (see main.py's validation handler).
+    jobs: Annotated[
+        list[JobCreate],
+        PydanticField(min_length=1, max_length=MAX_BATCH, description=f"1 to {MAX_BATCH} jobs"),
+    ]
 
 
 class BulkAction(BaseModel):

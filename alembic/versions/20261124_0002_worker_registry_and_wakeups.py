@@ -28,9 +28,7 @@ def upgrade() -> None:
     # When the current attempt began: run-time metrics and "running for 12 s" on the dashboard.
     op.execute("ALTER TABLE jobs ADD COLUMN claimed_at timestamptz")
     # Runners in flight per worker: the registry joins on this (processing rows only, few).
-    op.execute(
-        "CREATE INDEX jobs_locked_by_idx ON jobs (locked_by) WHERE status = 'processing'"
-    )
+    op.execute("CREATE INDEX jobs_locked_by_idx ON jobs (locked_by) WHERE status = 'processing'")
     # Long-polling claimers LISTEN on jobdeck_jobs_pending. One payload-free NOTIFY per
     # statement that made a job pending (PostgreSQL folds duplicates within a transaction).
     op.execute("""

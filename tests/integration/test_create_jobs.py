@@ -190,3 +190,10 @@ async def test_batch_over_the_limit_is_a_413(
     assert response.status_code == 413
     assert "1001" in response.json()["detail"]
     assert await db.fetchval("SELECT count(*) FROM jobs") == 0
+
+
+async def test_empty_batch_is_a_422_naming_the_list(api: httpx.AsyncClient) -> None:
+    response = await api.post("/jobs/batch", json={"jobs": []})
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "jobs"]

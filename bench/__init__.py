@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.producer_bench` measures the producer API on a large table."""

@@ -1,0 +1,62 @@
+"""Runner processes against a worker service with short leases and a quick rescuer."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import REPO_ROOT, uvicorn_server
+
+LEASE_SECONDS = 2
+
+
+@pytest.fixture(scope="module")
+def fast_rescue_worker_url(database_url: str) -> Iterator[str]:
+    env = {
+        "DATABASE_URL": database_url,
+        "LEASE_SECONDS": str(LEASE_SECONDS),
+        "RESCUE_INTERVAL_SECONDS": "0.2",
+        "RETRY_BASE_DELAY_SECONDS": "0",
+    }
+    with uvicorn_server("worker_service.main:app", env) as base_url:
+        yield base_url
+
+
+StartRunner = Callable[..., subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def start_runner(fast_rescue_worker_url: str, tmp_path: Path) -> Iterator[StartRunner]:
+    """Start `python -m worker_service.runner ARGS` with settings as environment variables."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str, **settings: object) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "WORKER_SERVICE_URL": fast_rescue_worker_url,
+            "OUTBOX_DIR": str(tmp_path / "outbox"),
+            "HEARTBEAT_INTERVAL_SECONDS": "0.3",
+            "LOG_LEVEL": "WARNING",
+            **{name.upper(): str(value) for name, value in settings.items()},
+        }
+        # The child keeps its own copy of the log's descriptor; ours can close at once.
+        with (tmp_path / f"runner-{len(started)}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "worker_service.runner", *args],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait()

@@ -1,0 +1,168 @@
+"""Real runner processes: graceful stops, crashes, lost leases and bad payloads."""
+
+import asyncio
+import signal
+import subprocess
+
+import asyncpg
+
+from tests.integration.runner.conftest import StartRunner
+from tests.integration.worker.conftest import insert_jobs
+
+PUSH = '{"user_id": "u-1", "channel": "push", "message": "hello"}'
+
+
+async def wait_for(
+    db: asyncpg.Connection, query: str, expected: object, seconds: float = 20
+) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if await db.fetchval(query) == expected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(
+        f"{query!r} never became {expected!r} (last: {await db.fetchval(query)!r})"
+    )
+
+
+async def exit_code(process: subprocess.Popen[bytes], seconds: float = 15) -> int:
+    return await asyncio.wait_for(asyncio.to_thread(process.wait), seconds)
+
+
+async def test_runner_completes_jobs_and_reports_itself(
+    start_runner: StartRunner, db: asyncpg.Connection
+) -> None:
+    await insert_jobs(db, 20, type="notification", payload=PUSH)
+
+    runner = start_runner("--concurrency", "4", "--worker-id", "runner-one")
+    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'completed'", 20)
+    await wait_for(db, "SELECT processed FROM workers WHERE worker_id = 'runner-one'", 20)
+    runner.send_signal(signal.SIGTERM)
+
+    assert await exit_code(runner) == 0
+    assert (
+        await db.fetchval(
+            "SELECT count(DISTINCT worker_id) FROM job_events WHERE kind = 'completed'"
+        )
+        == 1
+    )
+    assert await db.fetchval("SELECT stopped_at IS NOT NULL FROM workers") is True
+
+
+async def test_sigterm_finishes_jobs_in_flight_and_claims_no_more(
+    start_runner: StartRunner, db: asyncpg.Connection
+) -> None:
+    await insert_jobs(db, 8, type="notification", payload=PUSH)
+    runner = start_runner(
+        "--concurrency", "4", simulated_duration_ms=1500, shutdown_grace_seconds=10
+    )
+    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'processing'", 4)
+
+    runner.send_signal(signal.SIGTERM)
+
+    assert await exit_code(runner) == 0
+    counts = dict(await db.fetch("SELECT status, count(*) FROM jobs GROUP BY status"))
+    assert counts == {"completed": 4, "pending": 4}
+
+
+async def test_sigterm_fails_back_what_the_grace_period_cannot_finish(
+    start_runner: StartRunner, db: asyncpg.Connection
+) -> None:
+    [job_id] = await insert_jobs(db, type="notification", payload=PUSH)
+    runner = start_runner(simulated_duration_ms=60_000, shutdown_grace_seconds=0.5)
+    await wait_for(db, "SELECT status FROM jobs", "processing")
+
+    runner.send_signal(signal.SIGTERM)
+
+    assert await exit_code(runner, seconds=5) == 0
+    row = await db.fetchrow("SELECT status, attempts, error FROM jobs WHERE id = $1", job_id)
+    assert tuple(row) == ("pending", 1, "runner shut down before finishing")
+
+
+async def test_jobs_of_a_killed_runner_are_rescued_and_completed_once(
+    start_runner: StartRunner, db: asyncpg.Connection
+) -> None:
+    await insert_jobs(db, 3, type="notification", payload=PUSH)
+    doomed = start_runner(
+        "--concurrency", "3", "--worker-id", "doomed", simulated_duration_ms=60_000
+    )
+    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'processing'", 3)
+
+    doomed.send_signal(signal.SIGKILL)
+    survivor = start_runner("--concurrency", "3", "--worker-id", "survivor")
+    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'completed'", 3)
+    survivor.send_signal(signal.SIGTERM)
+
+    assert await exit_code(survivor) == 0
+    events = dict(await db.fetch("SELECT kind, count(*) FROM job_events GROUP BY kind"))
+    assert events == {
+        "claimed": 6,
+        "rescued": 3,
+        "completed": 3,
+    }  # rows inserted by SQL: no "created"
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM job_events WHERE kind = 'completed' AND worker_id = 'survivor'"
+        )
+        == 3
+    )
+
+
+async def test_a_runner_abandons_a_job_whose_lease_it_lost(
+    start_runner: StartRunner, db: asyncpg.Connection
+) -> None:
+    [job_id] = await insert_jobs(db, type="notification", payload=PUSH)
+    runner = start_runner("--worker-id", "slowpoke", simulated_duration_ms=2500)
+    await wait_for(db, "SELECT status FROM jobs", "processing")
+
+    # Another runner takes the job over (as if the lease had expired and it was reclaimed).
+    await db.execute(
+        """UPDATE jobs SET locked_by = 'usurper', attempts = attempts + 1,
+                           locked_until = now() + interval '1 hour'
+           WHERE id = $1""",
+        job_id,
+    )
+    await asyncio.sleep(
+        3
+    )  # past the simulated work: a runner that did not abandon would report now
+    runner.send_signal(signal.SIGTERM)
+
+    assert await exit_code(runner) == 0
+    row = await db.fetchrow("SELECT status, locked_by FROM jobs WHERE id = $1", job_id)
+    assert tuple(row) == ("processing", "usurper")
+    assert (
+        await db.fetchval(
+            """SELECT count(*) FROM job_events
+               WHERE kind IN ('completed', 'failed', 'retry_scheduled')"""
+        )
+        == 0
+    )
+
+
+async def test_an_invalid_payload_fails_at_once_without_retries(
+    start_runner: StartRunner, db: asyncpg.Connection
+) -> None:
+    [job_id] = await insert_jobs(db, type="email", payload='{"to": "not-an-address"}')
+
+    runner = start_runner()
+    await wait_for(db, "SELECT status FROM jobs", "failed")
+    runner.send_signal(signal.SIGTERM)
+
+    row = await db.fetchrow("SELECT attempts, error FROM jobs WHERE id = $1", job_id)
+    assert row["attempts"] == 1
+    assert row["error"].startswith("invalid payload")
+    assert await exit_code(runner) == 0
+
+
+async def test_simulated_failures_go_through_the_retry_path(
+    start_runner: StartRunner, db: asyncpg.Connection
+) -> None:
+    await insert_jobs(db, type="notification", payload=PUSH, max_attempts=2)
+
+    runner = start_runner(simulated_failure_rate=1)
+    await wait_for(db, "SELECT status FROM jobs", "failed")
+    runner.send_signal(signal.SIGTERM)
+
+    kinds = [row["kind"] for row in await db.fetch("SELECT kind FROM job_events ORDER BY id")]
+    assert kinds == ["claimed", "retry_scheduled", "claimed", "failed"]
+    assert "simulated failure" in await db.fetchval("SELECT error FROM jobs")
+    assert await exit_code(runner) == 0

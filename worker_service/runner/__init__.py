@@ -1,0 +1,1 @@
+"""The runner process: claims jobs from the worker service and runs their handlers."""

@@ -1,0 +1,241 @@
+"""The runner: claim slots, heartbeats, and a graceful stop.
+
+`concurrency` slots each long-poll the worker service for up to `batch_size` jobs, run them,
+and report the outcomes (a batch of completions in one request). One heartbeat task renews
+the leases of every job in flight and abandons those the service says are lost.
+
+On stop: no new claims; jobs in flight get `grace_seconds` to finish; whatever is still
+running then is failed back as retryable, so another runner picks it up at once.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from job_contract import JobType, validate_payload
+from job_contract.worker_api import MAX_WAIT_SECONDS
+from worker_service.runner.client import WorkerServiceClient, WorkerServiceUnavailable
+from worker_service.runner.context import JobContext
+from worker_service.runner.handlers import PermanentFailure, handler_for
+from worker_service.runner.settings import RunnerSettings
+
+logger = logging.getLogger("worker_service.runner")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    retryable: bool = True
+
+
+class Runner:
+    def __init__(
+        self,
+        client: WorkerServiceClient,
+        settings: RunnerSettings,
+        concurrency: int = 4,
+        types: list[str] | None = None,
+        batch_size: int = 1,
+        no_op: bool = False,
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._concurrency = concurrency
+        self._types = types
+        self._batch_size = batch_size
+        self._no_op = no_op
+        self._stopping = asyncio.Event()
+        self._in_flight: dict[UUID, tuple[int, asyncio.Task[Outcome]]] = {}
+        self.processed = 0
+
+    def stop(self) -> None:
+        """Stop claiming and drain (called on SIGTERM / SIGINT)."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        logger.info(
+            "runner %s: %d slots, batch %d",
+            self._client.worker_id,
+            self._concurrency,
+            self._batch_size,
+        )
+        heartbeat = asyncio.create_task(self._heartbeat_forever())
+        slots = [asyncio.create_task(self._slot()) for _ in range(self._concurrency)]
+        await self._stopping.wait()
+        await self._drain(slots)
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        with contextlib.suppress(WorkerServiceUnavailable):
+            await self._client.heartbeat([], self.processed, stopping=True)
+
+    # --- claiming -------------------------------------------------------------------------
+
+    async def _slot(self) -> None:
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                jobs = await self._claim()
+                backoff = 0.1
+            except WorkerServiceUnavailable as error:
+                logger.warning("cannot claim (%s); retrying in %.1fs", error, backoff)
+                await self._sleep_unless_stopping(backoff)
+                backoff = min(backoff * 2, 5)
+                continue
+            if jobs:
+                await self._run_batch(jobs)
+
+    async def _claim(self) -> list[dict[str, Any]]:
+        """Long-poll for jobs, giving up at once when the runner starts stopping."""
+        claim = asyncio.create_task(
+            self._client.claim(self._batch_size, MAX_WAIT_SECONDS, self._types)
+        )
+        stopping = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait({claim, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if claim.done():
+            return claim.result()
+        claim.cancel()  # the service sees the disconnect and claims nothing for us
+        with contextlib.suppress(asyncio.CancelledError, WorkerServiceUnavailable):
+            return await claim  # it may have answered just before we cancelled
+        return []
+
+    async def _sleep_unless_stopping(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    # --- running --------------------------------------------------------------------------
+
+    async def _run_batch(self, jobs: list[dict[str, Any]]) -> None:
+        tasks = {}
+        for job in jobs:
+            job_id, attempt = UUID(job["id"]), job["attempts"]
+            task = asyncio.create_task(self._execute(job_id, attempt, job))
+            self._in_flight[job_id] = (attempt, task)
+            tasks[job_id] = (attempt, task)
+        await asyncio.wait([task for _, task in tasks.values()])
+        completed: list[tuple[UUID, int, dict[str, Any]]] = []
+        for job_id, (attempt, task) in tasks.items():
+            if task.cancelled():
+                continue  # abandoned: its lease was lost, or it was failed back on shutdown
+            outcome = task.result()
+            if outcome.error is None:
+                completed.append((job_id, attempt, outcome.result or {}))
+            else:
+                await self._report(
+                    self._client.fail(job_id, attempt, outcome.error, outcome.retryable)
+                )
+        if completed:
+            await self._acknowledge(completed)
+        for job_id in tasks:
+            self._in_flight.pop(job_id, None)
+        self.processed += len(tasks)
+
+    async def _acknowledge(self, completed: list[tuple[UUID, int, dict[str, Any]]]) -> None:
+        if len(completed) == 1:
+            job_id, attempt, result = completed[0]
+            await self._report(self._client.complete(job_id, attempt, result))
+        else:
+            await self._report(self._client.complete_many(completed))
+
+    async def _report(self, call: Any) -> None:
+        # If the service is away the outcome is lost, and the lease brings the job back.
+        try:
+            await call
+        except WorkerServiceUnavailable as error:
+            logger.warning("could not report an outcome: %s", error)
+
+    async def _execute(self, job_id: UUID, attempt: int, job: dict[str, Any]) -> Outcome:
+        """Run one job's handler and turn whatever happens into an Outcome."""
+        if self._no_op:
+            return Outcome(result={})
+        job_type = JobType(job["type"])
+        try:
+            payload = validate_payload(job_type, job["payload"])
+        except ValidationError as error:
+            return Outcome(error=f"invalid payload: {error}", retryable=False)
+        handle, timeout = handler_for(job_type)
+        context = JobContext(
+            id=job_id,
+            type=job_type,
+            attempt=attempt,
+            payload=payload,
+            settings=self._settings,
+            upload_artifact=lambda content, content_type, filename: self._client.upload_artifact(
+                job_id, attempt, content, content_type, filename
+            ),
+            fetch_report_rows=self._fetch_report_rows,
+        )
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._simulate()
+                result = await handle(context)
+        except TimeoutError:
+            return Outcome(error=f"timed out after {timeout:g} s")
+        except PermanentFailure as error:
+            return Outcome(error=str(error), retryable=False)
+        except Exception as error:  # a handler's failure is the job's, never the runner's
+            logger.info("job %s attempt %d failed: %r", job_id, attempt, error)
+            return Outcome(error=f"{type(error).__name__}: {error}")
+        logger.debug("job %s done in %.3fs", job_id, time.monotonic() - started)
+        return Outcome(result=result)
+
+    async def _fetch_report_rows(
+        self, report_type: str, start: date, end: date
+    ) -> list[dict[str, Any]]:
+        return await self._client.report_rows(report_type, start, end)
+
+    async def _simulate(self) -> None:
+        """SIMULATED_DURATION_MS and SIMULATED_FAILURE_RATE, to make demos lively."""
+        if self._settings.simulated_duration_ms:
+            await asyncio.sleep(self._settings.simulated_duration_ms / 1000)
+        if random.random() < self._settings.simulated_failure_rate:
+            raise RuntimeError("simulated failure (SIMULATED_FAILURE_RATE)")
+
+    # --- leases ---------------------------------------------------------------------------
+
+    async def _heartbeat_forever(self) -> None:
+        while True:
+            try:
+                lost = await self._client.heartbeat(
+                    list(self._in_flight), self.processed, stopping=False
+                )
+            except WorkerServiceUnavailable as error:
+                logger.warning("heartbeat failed: %s", error)
+                lost = set()
+            for job_id in lost:
+                # Someone else may already be running it: stop, and report nothing.
+                logger.warning("lost the lease of job %s; abandoning it", job_id)
+                _attempt, task = self._in_flight.get(job_id, (0, None))
+                if task is not None:
+                    task.cancel()
+            await asyncio.sleep(self._settings.heartbeat_interval_seconds)
+
+    # --- stopping -------------------------------------------------------------------------
+
+    async def _drain(self, slots: list[asyncio.Task[None]]) -> None:
+        """Give running jobs the grace period, then fail back whatever has not finished."""
+        _done, unfinished = await asyncio.wait(slots, timeout=self._settings.shutdown_grace_seconds)
+        if not unfinished:
+            return
+        leftovers = list(self._in_flight.items())
+        for _job_id, (_attempt, task) in leftovers:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        for job_id, (attempt, _task) in leftovers:
+            logger.info("failing back job %s: shutting down before it finished", job_id)
+            await self._report(
+                self._client.fail(
+                    job_id, attempt, "runner shut down before finishing", retryable=True
+                )
+            )

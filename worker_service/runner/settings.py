@@ -1,0 +1,32 @@
+"""The runner's settings, read once from the environment (and `.env`)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class RunnerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    worker_service_url: str = "http://localhost:3000"
+    heartbeat_interval_seconds: float = Field(default=10, gt=0)
+    shutdown_grace_seconds: float = Field(default=30, ge=0)
+    smtp_url: str | None = Field(
+        default=None, description="smtp://user:pass@host:port (smtps:// for TLS); unset → outbox"
+    )
+    smtp_from: str = "jobdeck@localhost"
+    notify_webhook_url: str | None = Field(default=None, description="unset → outbox")
+    # An `email` notification to a user_id that is not an address goes to <user_id>@<this>.
+    notify_email_domain: str = "localhost"
+    outbox_dir: Path = _REPO_ROOT / ".data" / "outbox"
+    simulated_failure_rate: float = Field(default=0, ge=0, le=1)
+    simulated_duration_ms: int = Field(default=0, ge=0)
+
+
+@lru_cache
+def get_settings() -> RunnerSettings:
+    return RunnerSettings()
