@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.peers import smtp_server, webhook
 from tests.servers import REPO_ROOT, uvicorn_server
+
+__all__ = ["smtp_server", "webhook"]  # real SMTP and webhook peers for the runners' work
 
 LEASE_SECONDS = 2
 
