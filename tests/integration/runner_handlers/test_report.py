@@ -142,6 +142,16 @@ async def test_failures_csv_lists_each_failed_job_with_its_whole_error(
     assert (filename, result["rows"]) == ("failures-2026-11-01-2026-11-24.csv", 3)
 
 
+async def test_csv_cells_cannot_become_spreadsheet_formulas(settings: RunnerSettings) -> None:
+    hostile = '=HYPERLINK("http://evil.example","click")'
+    rows = [{**FAILURE_ROWS[0], "error": hostile}]
+
+    _, service = await run_report(settings, "failures", "csv", rows)
+
+    [(content, _, _)] = service.uploads
+    assert parse_csv(content)[1][3] == "'" + hostile
+
+
 async def test_throughput_csv_has_one_row_per_day(settings: RunnerSettings) -> None:
     _, service = await run_report(settings, "throughput", "csv", THROUGHPUT_ROWS)
 

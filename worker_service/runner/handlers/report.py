@@ -152,8 +152,19 @@ def render_csv(table: Table) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(table.columns)
-    writer.writerows(table.rows)
+    writer.writerows([[_inert(cell) for cell in row] for row in table.rows])
     return text.getvalue().encode()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: object) -> object:
+    """Error texts come from outside (SMTP servers, webhooks): never let one become a formula."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 class _ReportPdf(FPDF):
