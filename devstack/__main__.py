@@ -11,16 +11,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import httpx
 
 from alembic import command
+from devstack.processes import REPO_ROOT, stop, wait_until_healthy
 from jobdeck_db import embedded
 from jobdeck_db.migrations import alembic_config
 from jobdeck_db.settings import configured_database_url, database_url
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -90,29 +86,6 @@ def _port_in_use(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _wait_healthy(service: Service, process: subprocess.Popen[bytes]) -> bool:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{service.url}/healthz", timeout=1).status_code == 200:
-                return True
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.terminate()
-    for process in processes.values():
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 def _stop_like_ctrl_c(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -138,7 +111,7 @@ def main() -> int:
             processes[service.name] = subprocess.Popen(
                 [sys.executable, *service.args], cwd=REPO_ROOT, env=env
             )
-            if service.port and not _wait_healthy(service, processes[service.name]):
+            if service.url and not wait_until_healthy(service.url, processes[service.name]):
                 print(f"make run: {service.name} did not start; see its output above.")
                 return 1
         print("\nJobdeck is running:")
@@ -161,7 +134,11 @@ def main() -> int:
         print("\nstopping…")
         return 0
     finally:
-        _stop(processes)
+        for process in processes.values():  # all at once: runners drain in parallel
+            if process.poll() is None:
+                process.terminate()
+        for process in processes.values():
+            stop(process, seconds=45)
         if started_embedded:
             embedded.stop()
 

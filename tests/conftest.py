@@ -4,30 +4,18 @@ The server is DATABASE_URL's when set (a database is created there and dropped a
 else the embedded one in .data/pg.
 """
 
-import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import httpx
 import pytest
 
-from alembic import command
-from jobdeck_db import urls
-from jobdeck_db.migrations import alembic_config
+from devstack.databases import migrated_database
 from jobdeck_db.settings import database_url as configured_database_url
 from tests.servers import uvicorn_server
 
 TABLES = "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers"
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(server_url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="session")
@@ -39,14 +27,8 @@ def server_url() -> str:
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A new, migrated database for this run, dropped at the end."""
-    name = f"jobdeck_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    url = urls.with_database(server_url, name)
-    try:
-        command.upgrade(alembic_config(url), "head")
+    with migrated_database(server_url, "jobdeck_test") as url:
         yield url
-    finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,18 @@ async def finished(api: httpx.AsyncClient, job_id: str, seconds: float = 30) -> 
     raise AssertionError(f"job {job_id} still {job['status']} after {seconds} s")
 
 
+async def run_to_the_end(
+    api: httpx.AsyncClient, start_runner: StartRunner, job_id: str, *args: str, **settings: object
+) -> dict:
+    """Start a runner, wait until the job is finished, stop the runner; return the job."""
+    runner = start_runner(*args, **settings)
+    try:
+        return await finished(api, job_id)
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(runner.wait, 15)
+
+
 async def create(api: httpx.AsyncClient, job: dict) -> str:
     response = await api.post("/jobs", json=job)
     assert response.status_code == 201, response.text
@@ -37,9 +49,9 @@ async def test_email_job_is_delivered_over_smtp(
         },
     )
 
-    runner = start_runner(smtp_url=smtp_server.url, smtp_from="jobdeck@example.com")
-    job = await finished(api, job_id)
-    runner.send_signal(signal.SIGTERM)
+    job = await run_to_the_end(
+        api, start_runner, job_id, smtp_url=smtp_server.url, smtp_from="jobdeck@example.com"
+    )
 
     assert (job["status"], job["result"]["delivered_via"]) == ("completed", "smtp")
     [delivery] = smtp_server.mailbox.delivered
@@ -55,9 +67,7 @@ async def test_push_notification_is_posted_to_the_webhook(
     payload = {"user_id": "u-7", "channel": "push", "message": "Your export is ready"}
     job_id = await create(api, {"type": "notification", "payload": payload})
 
-    runner = start_runner(notify_webhook_url=webhook.url)
-    job = await finished(api, job_id)
-    runner.send_signal(signal.SIGTERM)
+    job = await run_to_the_end(api, start_runner, job_id, notify_webhook_url=webhook.url)
 
     assert (job["status"], job["result"]["delivered_via"]) == ("completed", "webhook")
     [received] = webhook.received
@@ -82,9 +92,7 @@ async def test_csv_report_becomes_a_downloadable_artifact(
     )
     job_id = await create(api, {"type": "report", "payload": payload})
 
-    runner = start_runner("--types", "report")
-    job = await finished(api, job_id)
-    runner.send_signal(signal.SIGTERM)
+    job = await run_to_the_end(api, start_runner, job_id, "--types", "report")
     artifact = await api.get(f"/jobs/{job_id}/artifact")
 
     assert job["status"] == "completed"
@@ -104,9 +112,7 @@ async def test_pdf_report_becomes_a_downloadable_pdf(
     }
     job_id = await create(api, {"type": "report", "payload": payload})
 
-    runner = start_runner("--types", "report")
-    job = await finished(api, job_id)
-    runner.send_signal(signal.SIGTERM)
+    job = await run_to_the_end(api, start_runner, job_id, "--types", "report")
     artifact = await api.get(f"/jobs/{job_id}/artifact")
 
     assert job["status"] == "completed"
