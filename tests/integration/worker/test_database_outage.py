@@ -132,3 +132,25 @@ async def test_services_recover_after_the_embedded_server_restarts(
     assert down == [503, 503]
     assert created.status_code == 201
     assert claimed.json()["id"] == created.json()["id"]
+
+
+async def test_long_polls_are_woken_again_after_the_listen_connection_was_cut(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    proxy: DatabaseProxy,
+    db: asyncpg.Connection,
+) -> None:
+    worker, _api = clients
+    proxy.cut()
+    await asyncio.sleep(0.3)
+    proxy.restore()
+    await wait_until_healthy(worker)
+    await asyncio.sleep(1)  # the listener reconnects with back-off of its own
+
+    waiting = asyncio.create_task(worker.post("/process?wait=20"))
+    await asyncio.sleep(0.3)
+    started = asyncio.get_running_loop().time()
+    await insert_jobs(db)
+    response = await waiting
+
+    assert response.status_code == 200
+    assert asyncio.get_running_loop().time() - started < 1  # a NOTIFY, not the 20 s timeout
