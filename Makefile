@@ -33,6 +33,9 @@ run: install  ## start PostgreSQL (embedded unless DATABASE_URL), migrate, start
 test: install  ## the whole test suite against a real PostgreSQL
 	$(BIN)/python -m pytest
 
+test-fast: install  ## the suite without the browser tests (no Chromium needed)
+	$(BIN)/python -m pytest -m "not browser"
+
 lint: install  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -63,7 +63,10 @@ def _services() -> list[Service]:
             "frontend.main",
             uvicorn("frontend.main:app", frontend),
             frontend,
-            {"PRODUCER_API_URL": f"http://localhost:{producer}"},
+            {
+                "PRODUCER_API_URL": f"http://localhost:{producer}",
+                "WORKER_SERVICE_URL": f"http://localhost:{worker}",
+            },
         ),
         Service(
             "runner 1", "worker_service.runner", ["-m", "worker_service.runner"], env=runner_env

@@ -71,3 +71,17 @@ def uvicorn_server(
         yield base_url, process
     finally:
         stop(process)
+
+
+def start_runner(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`python -m worker_service.runner ARGS`; the caller stops it (SIGTERM drains it)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    # The child keeps its own copy of the log's descriptor; ours can close at once.
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "worker_service.runner", *args],
+            cwd=REPO_ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )

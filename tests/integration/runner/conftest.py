@@ -1,16 +1,15 @@
 """Runner processes against a worker service with short leases and a quick rescuer."""
 
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from devstack import processes
 from tests.peers import smtp_server, webhook
-from tests.servers import REPO_ROOT, uvicorn_server
+from tests.servers import uvicorn_server
 
 __all__ = ["smtp_server", "webhook"]  # real SMTP and webhook peers for the runners' work
 
@@ -39,22 +38,13 @@ def start_runner(fast_rescue_worker_url: str, tmp_path: Path) -> Iterator[StartR
 
     def start(*args: str, **settings: object) -> subprocess.Popen[bytes]:
         env = {
-            **os.environ,
             "WORKER_SERVICE_URL": fast_rescue_worker_url,
             "OUTBOX_DIR": str(tmp_path / "outbox"),
             "HEARTBEAT_INTERVAL_SECONDS": "0.3",
             "LOG_LEVEL": "WARNING",
             **{name.upper(): str(value) for name, value in settings.items()},
         }
-        # The child keeps its own copy of the log's descriptor; ours can close at once.
-        with (tmp_path / f"runner-{len(started)}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "worker_service.runner", *args],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        process = processes.start_runner(list(args), env, tmp_path / f"runner-{len(started)}.log")
         started.append(process)
         return process
 

@@ -1,0 +1,165 @@
+"""The only module that speaks HTTP to other services: the producer API and the worker service.
+
+Failures become domain errors (the routes never see httpx); main.py maps each to a page.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import httpx
+from pydantic import ValidationError
+
+from frontend.models import Artifact, BulkOutcome, Job, JobPage, JobType, Runner, Stats
+
+logger = logging.getLogger("frontend")
+
+
+class ApiUnavailable(Exception):
+    """The producer API did not answer, or answered that it cannot work right now."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"the producer API at {url} {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class ApiFailed(Exception):
+    """The producer API answered with an error the dashboard has no page for."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(f"the producer API answered {status_code}: {detail}")
+
+
+class NotFound(Exception):
+    """The producer API has no such job (or no such artifact)."""
+
+
+class Conflict(Exception):
+    """The producer API refused because of a job's current state (409); the message says why."""
+
+
+class InvalidRequest(Exception):
+    """The producer API refused the request as invalid (422); `errors` is its field detail."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} invalid field(s)")
+        self.errors = errors
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        return response.json().get("detail", response.text)
+    except ValueError:
+        return response.text
+
+
+class ProducerApi:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+        self._job_types: list[JobType] | None = None
+
+    @property
+    def url(self) -> str:
+        return str(self._http.base_url)
+
+    async def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **options)
+        except httpx.TransportError as error:
+            raise ApiUnavailable(self.url, "did not answer") from error
+        if response.is_success:
+            return response
+        detail = _detail(response)
+        if response.status_code == 404:
+            raise NotFound(str(detail))
+        if response.status_code == 409:
+            raise Conflict(str(detail))
+        if response.status_code == 422 and isinstance(detail, list):
+            raise InvalidRequest(detail)
+        if response.status_code == 503:
+            raise ApiUnavailable(self.url, f"is unavailable: {detail}")
+        raise ApiFailed(response.status_code, str(detail))
+
+    async def is_healthy(self) -> bool:
+        try:
+            await self._send("GET", "/healthz")
+        except (ApiUnavailable, ApiFailed):
+            return False
+        return True
+
+    async def stats(self, window: str) -> Stats:
+        response = await self._send("GET", "/stats", params={"window": window})
+        return Stats.model_validate(response.json())
+
+    async def list_jobs(self, params: Sequence[tuple[str, str | int]]) -> JobPage:
+        response = await self._send("GET", "/jobs", params=list(params))
+        return JobPage.model_validate(response.json())
+
+    async def get_job(self, job_id: UUID) -> Job:
+        return Job.model_validate((await self._send("GET", f"/jobs/{job_id}")).json())
+
+    async def create_job(self, request: dict[str, Any], idempotency_key: str) -> Job:
+        response = await self._send(
+            "POST", "/jobs", json=request, headers={"Idempotency-Key": idempotency_key}
+        )
+        return Job.model_validate(response.json())
+
+    async def cancel_job(self, job_id: UUID) -> Job:
+        return Job.model_validate((await self._send("DELETE", f"/jobs/{job_id}")).json())
+
+    async def retry_job(self, job_id: UUID) -> Job:
+        return Job.model_validate((await self._send("POST", f"/jobs/{job_id}/retry")).json())
+
+    async def bulk(self, action: str, ids: Sequence[UUID]) -> BulkOutcome:
+        body = {"action": action, "ids": [str(job_id) for job_id in ids]}
+        return BulkOutcome.model_validate(
+            (await self._send("POST", "/jobs/bulk", json=body)).json()
+        )
+
+    async def artifact(self, job_id: UUID) -> Artifact:
+        response = await self._send("GET", f"/jobs/{job_id}/artifact")
+        return Artifact(
+            content=response.content,
+            content_type=response.headers.get("content-type", "application/octet-stream"),
+            content_disposition=response.headers.get("content-disposition"),
+        )
+
+    async def job_types(self) -> list[JobType]:
+        # The types and their schemas are fixed for the life of an API process: ask once.
+        if self._job_types is None:
+            response = await self._send("GET", "/job-types")
+            self._job_types = [JobType.model_validate(item) for item in response.json()]
+        return self._job_types
+
+
+class WorkerService:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def runners(self) -> list[Runner] | None:
+        """The runners the worker service knows, or None when it cannot be asked.
+
+        The pages show "unreachable" rather than an error: the dashboard works without it.
+        """
+        try:
+            response = await self._http.get("/workers")
+            response.raise_for_status()
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            logger.info("worker service unreachable: %s", error)
+            return None
+        items = body.get("workers", body.get("items")) if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            logger.warning("worker service sent no list of runners: %.200r", body)
+            return None
+        return [runner for item in items if (runner := _runner(item)) is not None]
+
+
+def _runner(item: Any) -> Runner | None:
+    try:
+        return Runner.model_validate(item)
+    except ValidationError:
+        logger.warning("skipping a runner the dashboard cannot read: %.200r", item)
+        return None

@@ -1,0 +1,117 @@
+"""The job list's state (search, filters, sort, page) as it lives in the URL.
+
+Parsing is forgiving: a value the list does not know is dropped, so an edited or stale
+bookmark still opens a page. `url()` writes only what differs from the defaults.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Literal
+from urllib.parse import urlencode
+
+from starlette.datastructures import QueryParams
+
+from job_contract import JobStatus, JobType
+
+SORT_KEYS = ("created_at", "updated_at", "priority", "status", "type")
+PAGE_SIZES = (10, 20, 50, 100)
+PRIORITIES = ("5", "4", "3", "2", "1")
+# The order a column sorts in when first clicked: newest and most urgent first, names A→Z.
+_FIRST_ORDER = {"created_at": "desc", "updated_at": "desc", "priority": "desc"}
+_SEARCH_MAX = 200
+
+
+def _one_of(raw: str | None, allowed: tuple[str, ...], default: str) -> str:
+    return raw if raw is not None and raw in allowed else default
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else default
+
+
+def _known(values: list[str], allowed: set[str]) -> tuple[str, ...]:
+    chosen = {item.strip() for value in values for item in value.split(",")}
+    return tuple(sorted(chosen & allowed))
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    q: str = ""
+    statuses: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    priority: str = ""
+    sort: str = "created_at"
+    order: str = "desc"
+    page: int = 1
+    limit: int = 20
+
+    @classmethod
+    def from_params(cls, params: QueryParams) -> "JobQuery":
+        limit = _positive_int(params.get("limit"), cls.limit)
+        return cls(
+            q=params.get("q", "").strip()[:_SEARCH_MAX],
+            statuses=_known(params.getlist("status"), {s.value for s in JobStatus}),
+            types=_known(params.getlist("type"), {t.value for t in JobType}),
+            priority=_one_of(params.get("priority"), PRIORITIES, ""),
+            sort=_one_of(params.get("sort"), SORT_KEYS, cls.sort),
+            order=_one_of(params.get("order"), ("asc", "desc"), cls.order),
+            page=_positive_int(params.get("page"), 1),
+            limit=limit if limit in PAGE_SIZES else cls.limit,
+        )
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.q or self.statuses or self.types or self.priority)
+
+    def api_params(self) -> list[tuple[str, str | int]]:
+        params: list[tuple[str, str | int]] = [
+            ("sort", self.sort),
+            ("order", self.order),
+            ("limit", self.limit),
+            ("offset", self.offset),
+        ]
+        params += [("status", status) for status in self.statuses]
+        params += [("type", job_type) for job_type in self.types]
+        if self.priority:
+            params.append(("priority", self.priority))
+        if self.q:
+            params.append(("q", self.q))
+        return params
+
+    def query_string(self) -> str:
+        defaults = JobQuery()
+        pairs: list[tuple[str, str | int]] = []
+        if self.q:
+            pairs.append(("q", self.q))
+        pairs += [("status", status) for status in self.statuses]
+        pairs += [("type", job_type) for job_type in self.types]
+        for name in ("priority", "sort", "order", "limit", "page"):
+            if getattr(self, name) != getattr(defaults, name):
+                pairs.append((name, getattr(self, name)))
+        return urlencode(pairs)
+
+    def url(self) -> str:
+        query = self.query_string()
+        return f"/jobs?{query}" if query else "/jobs"
+
+    def page_url(self, page: int) -> str:
+        return replace(self, page=page).url()
+
+    def sort_url(self, key: str) -> str:
+        if key == self.sort:
+            order = "asc" if self.order == "desc" else "desc"
+        else:
+            order = _FIRST_ORDER.get(key, "asc")
+        return replace(self, sort=key, order=order, page=1).url()
+
+    def sort_state(self, key: str) -> Literal["ascending", "descending", "none"]:
+        if key != self.sort:
+            return "none"
+        return "ascending" if self.order == "asc" else "descending"
+
+    def cleared_url(self) -> str:
+        """The same view (sort, page size) with every filter removed."""
+        return JobQuery(sort=self.sort, order=self.order, limit=self.limit).url()

@@ -1,0 +1,138 @@
+"""/jobs: the searchable list with bulk actions, one job's page, its actions and its file."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import QueryParams
+
+from frontend.client import Conflict, NotFound, ProducerApi
+from frontend.deps import ApiDep
+from frontend.job_query import PAGE_SIZES, PRIORITIES, JobQuery
+from frontend.models import BulkOutcome, Job
+from frontend.templating import is_htmx, render
+from job_contract import JobStatus, JobType
+
+router = APIRouter()
+
+BULK_ACTIONS = ("cancel", "retry", "delete")
+
+
+@dataclass(frozen=True)
+class BulkPanel:
+    """What the list shows above the table after a bulk button: a question, or the outcome."""
+
+    action: str
+    ids: list[UUID] = field(default_factory=list)
+    outcome: BulkOutcome | None = None
+    problem: str | None = None
+
+
+def parse_job_id(raw: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound(f"job {raw} not found") from None
+
+
+async def _list_page(
+    request: Request,
+    api: ProducerApi,
+    query: JobQuery,
+    bulk: BulkPanel | None = None,
+) -> HTMLResponse:
+    jobs = await api.list_jobs(query.api_params())
+    context: dict[str, Any] = {
+        "query": query,
+        "jobs": jobs,
+        "bulk": bulk,
+        "selected": {str(job_id) for job_id in bulk.ids} if bulk and not bulk.outcome else set(),
+        "statuses": list(JobStatus),
+        "types": list(JobType),
+        "priorities": PRIORITIES,
+        "page_sizes": PAGE_SIZES,
+    }
+    # The list's canonical URL, so that what htmx pushes is as tidy as a typed link.
+    headers = {"HX-Push-Url": query.url()} if is_htmx(request) and request.method == "GET" else None
+    return render(request, "jobs/list.html", context, headers=headers)
+
+
+@router.get("/jobs", response_class=HTMLResponse)
+async def job_list(request: Request, api: ApiDep) -> HTMLResponse:
+    return await _list_page(request, api, JobQuery.from_params(request.query_params))
+
+
+@router.post("/jobs/bulk", response_class=HTMLResponse)
+async def bulk_action(request: Request, api: ApiDep) -> HTMLResponse:
+    """First post: ask to confirm. Second post (confirmed=yes): act, then show the outcome.
+
+    Either way the answer is the list the form came from, so it works without JavaScript.
+    """
+    form = await request.form()
+    query = JobQuery.from_params(QueryParams(str(form.get("list_query", ""))))
+    action = str(form.get("action", ""))
+    ids = list(dict.fromkeys(_uuids(form.getlist("ids"))))
+    if action not in BULK_ACTIONS:
+        return await _list_page(request, api, query, BulkPanel(action, problem="Unknown action."))
+    if not ids:
+        problem = "Select at least one job first."
+        return await _list_page(request, api, query, BulkPanel(action, problem=problem))
+    if form.get("confirmed") != "yes":
+        return await _list_page(request, api, query, BulkPanel(action, ids))
+    outcome = await api.bulk(action, ids)
+    return await _list_page(request, api, query, BulkPanel(action, ids, outcome))
+
+
+def _uuids(values: list[Any]) -> list[UUID]:
+    parsed = []
+    for value in values:
+        try:
+            parsed.append(UUID(str(value)))
+        except ValueError:
+            continue  # a tampered checkbox value: nothing to act on
+    return parsed
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+async def job_detail(request: Request, job_id: str, api: ApiDep) -> HTMLResponse:
+    job = await api.get_job(parse_job_id(job_id))
+    return render(request, "jobs/detail.html", {"job": job, "notice": None})
+
+
+async def _act(
+    request: Request, api: ProducerApi, raw_id: str, action: Callable[[UUID], Awaitable[Job]]
+) -> Response:
+    job_id = parse_job_id(raw_id)
+    try:
+        await action(job_id)
+    except Conflict as refusal:
+        # The job moved on since the page was drawn: show where it is now, and why.
+        job = await api.get_job(job_id)
+        context = {"job": job, "notice": str(refusal)}
+        return render(request, "jobs/detail.html", context, status_code=409)
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+
+@router.post("/jobs/{job_id}/cancel")
+async def cancel_job(request: Request, job_id: str, api: ApiDep) -> Response:
+    return await _act(request, api, job_id, api.cancel_job)
+
+
+@router.post("/jobs/{job_id}/retry")
+async def retry_job(request: Request, job_id: str, api: ApiDep) -> Response:
+    return await _act(request, api, job_id, api.retry_job)
+
+
+@router.get("/jobs/{job_id}/artifact")
+async def job_artifact(job_id: str, api: ApiDep) -> Response:
+    parsed_id = parse_job_id(job_id)
+    artifact = await api.artifact(parsed_id)
+    disposition = artifact.content_disposition or f'attachment; filename="{parsed_id}"'
+    return Response(
+        artifact.content,
+        media_type=artifact.content_type,
+        headers={"Content-Disposition": disposition},
+    )

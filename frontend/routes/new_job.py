@@ -1,0 +1,66 @@
+"""/jobs/new: pick a type, fill the fields its payload schema asks for, create the job."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from frontend.client import Conflict, InvalidRequest, ProducerApi
+from frontend.deps import ApiDep
+from frontend.job_form import (
+    JOB_FIELDS,
+    JobForm,
+    field_errors,
+    job_request,
+    new_idempotency_key,
+    payload_fields,
+)
+from frontend.templating import render
+
+router = APIRouter()
+
+ALREADY_USED = (
+    "This form already created a job with other values. "
+    "Submit again to create another job with these."
+)
+
+
+async def _form(api: ProducerApi, requested_type: str) -> JobForm:
+    job_types = {job_type.type: job_type for job_type in await api.job_types()}
+    chosen = requested_type if requested_type in job_types else next(iter(job_types))
+    return JobForm(
+        job_type=chosen,
+        types=list(job_types),
+        fields=payload_fields(job_types[chosen].payload_schema),
+    )
+
+
+@router.get("/jobs/new", response_class=HTMLResponse)
+async def new_job(
+    request: Request, api: ApiDep, job_type: Annotated[str, Query(alias="type")] = ""
+) -> HTMLResponse:
+    form = await _form(api, job_type)
+    form.values = dict(request.query_params)  # "Show fields" without JavaScript keeps values
+    return render(request, "jobs/new.html", {"form": form, "job_fields": JOB_FIELDS})
+
+
+@router.post("/jobs/new")
+async def create_job(request: Request, api: ApiDep) -> Response:
+    submitted = {name: str(value) for name, value in (await request.form()).items()}
+    form = await _form(api, submitted.get("type", ""))
+    form.values = submitted
+    form.idempotency_key = submitted.get("idempotency_key") or form.idempotency_key
+    body = job_request(form.job_type, form.fields, submitted)
+    try:
+        job = await api.create_job(body, form.idempotency_key)
+    except InvalidRequest as invalid:
+        form.errors = field_errors(form.job_type, invalid.errors)
+    except Conflict:
+        # The same form was sent before with other values (back button, edits, submit).
+        form.errors = {"form": ALREADY_USED}
+        form.idempotency_key = new_idempotency_key()
+    else:
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    # The form stays where it is: the address bar must not show the POST's URL.
+    context = {"form": form, "job_fields": JOB_FIELDS}
+    return render(request, "jobs/new.html", context, 422, {"HX-Push-Url": "false"})

@@ -1,0 +1,155 @@
+// Jobdeck's own browser code: live updates (pause, hidden tabs), the throughput chart, row
+// selection and the current page in the nav. The pages work without it; this makes them nicer.
+// There are no inline scripts anywhere, so the Content-Security-Policy allows only our files.
+"use strict";
+
+document.documentElement.classList.add("js");
+
+/** Every element under `root` (itself included) that matches `selector`. */
+function within(root, selector) {
+  const found = [...root.querySelectorAll(selector)];
+  return root.matches?.(selector) ? [root, ...found] : found;
+}
+
+// --- live updates -----------------------------------------------------------------------
+// Elements marked data-poll ask for themselves every few seconds (see macros.html). Those
+// requests are skipped while the tab is hidden or updates are paused; on return, refresh now.
+
+const PAUSED = "jobdeck.paused";
+const isPaused = () => sessionStorage.getItem(PAUSED) === "yes";
+
+function refreshLiveParts() {
+  document.querySelectorAll("[data-poll]").forEach((element) => htmx.trigger(element, "refresh"));
+}
+
+function showLiveState() {
+  const paused = isPaused();
+  document.querySelectorAll("[data-live-toggle]").forEach((button) => {
+    button.classList.toggle("is-paused", paused);
+    button.querySelector("[data-live-label]").textContent = paused ? "Resume updates" : "Pause updates";
+  });
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.hasAttribute("data-poll") && (document.hidden || isPaused())) {
+    event.preventDefault();
+  }
+});
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && !isPaused()) refreshLiveParts();
+});
+
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("[data-live-toggle]")) return;
+  sessionStorage.setItem(PAUSED, isPaused() ? "no" : "yes");
+  showLiveState();
+  if (!isPaused()) refreshLiveParts();
+});
+
+// --- the throughput chart ---------------------------------------------------------------
+// The server renders the numbers into data-series; a chart is drawn for each new copy and
+// the replaced ones are destroyed, so polling does not leak listeners.
+
+const CHART_HEIGHT = 220;
+const charts = new Map();
+const resizer = new ResizeObserver((entries) => {
+  for (const entry of entries) charts.get(entry.target)?.setSize(chartSize(entry.target));
+});
+
+function chartSize(element) {
+  return { width: element.clientWidth, height: CHART_HEIGHT };
+}
+
+function cssColor(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+function lineSeries(label, color) {
+  return { label, stroke: cssColor(color), fill: cssColor(`${color}-fill`), width: 2, points: { show: false } };
+}
+
+const utc = (seconds) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC");
+const hourMinute = uPlot.fmtDate("{HH}:{mm}");
+const monthDay = uPlot.fmtDate("{MMM} {D}");
+
+/** Times of day for an hour or a day, dates for a week: the rest of the page says UTC. */
+function timeLabels(chart, splits) {
+  const format = chart.scales.x.max - chart.scales.x.min > 2 * 86400 ? monthDay : hourMinute;
+  return splits.map((seconds) => format(utc(seconds)));
+}
+
+function drawChart(element) {
+  const series = JSON.parse(element.dataset.series);
+  const axis = { stroke: cssColor("--muted"), grid: { stroke: cssColor("--border"), width: 1 }, ticks: { show: false } };
+  const options = {
+    ...chartSize(element),
+    tzDate: utc,
+    legend: { show: false },
+    scales: { y: { range: (chart, min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
+    axes: [
+      { ...axis, values: timeLabels, size: 32 },
+      { ...axis, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000] },
+    ],
+    series: [{}, lineSeries("Completed", "--completed"), lineSeries("Failed", "--failed")],
+    cursor: { drag: { x: false, y: false } },
+  };
+  charts.set(element, new uPlot(options, [series.t, series.completed, series.failed], element));
+  resizer.observe(element);
+}
+
+function forgetReplacedCharts() {
+  for (const [element, chart] of charts) {
+    if (element.isConnected) continue;
+    chart.destroy();
+    resizer.unobserve(element);
+    charts.delete(element);
+  }
+}
+
+// --- selecting rows ---------------------------------------------------------------------
+
+function showSelection(form) {
+  const boxes = [...form.querySelectorAll("input[name='ids']")];
+  const selected = boxes.filter((box) => box.checked).length;
+  const all = form.querySelector("[data-select-all]");
+  if (all) {
+    all.checked = selected > 0 && selected === boxes.length;
+    all.indeterminate = selected > 0 && selected < boxes.length;
+  }
+  form.querySelector("[data-selected-count]").textContent = `${selected} selected`;
+  form.querySelectorAll("[data-needs-selection]").forEach((button) => { button.disabled = selected === 0; });
+}
+
+document.addEventListener("change", (event) => {
+  const form = event.target.closest("form[data-selection]");
+  if (!form) return;
+  if (event.target.matches("[data-select-all]")) {
+    form.querySelectorAll("input[name='ids']").forEach((box) => { box.checked = event.target.checked; });
+  }
+  showSelection(form);
+});
+
+// --- the current page in the nav ----------------------------------------------------------
+
+function markCurrentPage() {
+  const path = location.pathname;
+  document.querySelectorAll("[data-nav]").forEach((link) => {
+    const section = link.dataset.nav;
+    const current = section === "/" ? path === "/" : path.startsWith(section);
+    if (current) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  });
+}
+
+["htmx:pushedIntoHistory", "htmx:replacedInHistory", "htmx:historyRestore"].forEach((name) =>
+  document.addEventListener(name, markCurrentPage));
+
+// --- new content --------------------------------------------------------------------------
+
+htmx.onLoad((root) => {
+  forgetReplacedCharts();
+  within(root, "[data-chart]").forEach(drawChart);
+  within(root, "form[data-selection]").forEach(showSelection);
+  showLiveState();
+});

@@ -1,0 +1,88 @@
+"""Browser tests: a real headless Chromium (Debian's) driven by Playwright, against the
+dashboard and the producer API as real processes.
+
+Chromium comes from the system (`apt-get install chromium`), never from `playwright install`;
+CHROMIUM_PATH points elsewhere if needed.
+"""
+
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.frontend.arrange import nothing_listens
+from tests.servers import uvicorn_server
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@dataclass
+class Console:
+    """The browser console's errors for one test; a test may expect some (a 422 it caused)."""
+
+    errors: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+    def expect(self, pattern: str) -> None:
+        self.expected.append(pattern)
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(re.search(p, e) for p in self.expected)]
+
+
+@pytest.fixture(scope="session")
+def frontend_url(producer_url: str) -> Iterator[str]:
+    # Live parts refresh twice a second here, so tests see changes without waiting long.
+    env = {
+        "PRODUCER_API_URL": producer_url,
+        "WORKER_SERVICE_URL": nothing_listens(),
+        "REFRESH_SECONDS": "0.5",
+    }
+    with uvicorn_server("frontend.main:app", env) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium, or set CHROMIUM_PATH")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+async def page(browser: Browser, frontend_url: str, console: Console) -> AsyncIterator[Page]:
+    context = await browser.new_context(
+        base_url=frontend_url, viewport={"width": 1280, "height": 900}
+    )
+    page = await context.new_page()
+    page.on(
+        "console", lambda message: message.type == "error" and console.errors.append(message.text)
+    )
+    page.on("pageerror", lambda error: console.errors.append(str(error)))
+    yield page
+    await context.close()
+    assert console.unexpected() == [], "errors in the browser console"
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(clean_db: asyncpg.Connection) -> None:
+    return None

@@ -1,0 +1,53 @@
+"""The job list's URL state: forgiving to read, tidy to write."""
+
+from starlette.datastructures import QueryParams
+
+from frontend.job_query import JobQuery
+
+
+def query(text: str) -> JobQuery:
+    return JobQuery.from_params(QueryParams(text))
+
+
+def test_defaults_write_no_query_string() -> None:
+    assert query("").url() == "/jobs"
+    assert query("q=&priority=&limit=20&sort=created_at&order=desc&page=1").url() == "/jobs"
+
+
+def test_known_values_survive_a_round_trip() -> None:
+    text = (
+        "q=grace&status=failed&status=pending&type=email&priority=5"
+        "&sort=priority&order=asc&limit=50&page=3"
+    )
+
+    assert query(query(text).query_string()) == query(text)
+    assert query(text).offset == 100
+
+
+def test_unknown_values_are_dropped() -> None:
+    parsed = query("status=bogus,failed&type=fax&priority=9&sort=id;drop&order=up&limit=7&page=-1")
+
+    assert parsed == JobQuery(statuses=("failed",))
+
+
+def test_the_api_gets_offsets_and_repeated_filters() -> None:
+    params = query("status=failed&type=email&type=report&page=2&limit=10").api_params()
+
+    assert ("offset", 10) in params
+    assert [value for name, value in params if name == "type"] == ["email", "report"]
+
+
+def test_a_column_sorts_its_natural_way_first_then_flips() -> None:
+    newest_first = JobQuery()
+
+    assert newest_first.sort_url("created_at") == "/jobs?order=asc"
+    assert newest_first.sort_url("priority") == "/jobs?sort=priority"
+    assert newest_first.sort_url("type") == "/jobs?sort=type&order=asc"
+    assert query("page=4").sort_url("status") == "/jobs?sort=status&order=asc"  # back to page 1
+
+
+def test_clearing_filters_keeps_the_view() -> None:
+    assert (
+        query("q=x&status=failed&sort=priority&limit=50").cleared_url()
+        == "/jobs?sort=priority&limit=50"
+    )
