@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jobdeck_db.startup import load_settings
+
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,4 +31,4 @@ class RunnerSettings(BaseSettings):
 
 @lru_cache
 def get_settings() -> RunnerSettings:
-    return RunnerSettings()
+    return load_settings(RunnerSettings)
