@@ -74,8 +74,8 @@ async def process(request: Request) -> Response:
         remaining = deadline - loop.time()
         if claimed or remaining <= 0:
             break
-        await _wait_for_claimable(store, pending, wakeup, types, remaining)
-        if await request.is_disconnected():
+        gone = await _wait_for_claimable(request, store, pending, wakeup, types, remaining)
+        if gone:
             return Response(status_code=204)  # the runner gave up: claim nothing for it
     metrics.CLAIMS.inc(len(claimed))
     for job in claimed:
@@ -87,15 +87,29 @@ async def process(request: Request) -> Response:
 
 
 async def _wait_for_claimable(
+    request: Request,
     store: WorkerStore,
     pending: PendingJobs,
     wakeup: asyncio.Event,
     types: list[str] | None,
     remaining: float,
-) -> None:
-    """Sleep until a NOTIFY says jobs became pending, or a scheduled job comes due."""
+) -> bool:
+    """Sleep until a NOTIFY says jobs became pending, a scheduled job comes due, or the
+    runner hangs up (True): a held request must not outlive its runner, nor delay shutdown."""
     due_in = await store.next_claimable_in(types)
-    await pending.wait(wakeup, remaining if due_in is None else min(remaining, due_in))
+    timeout = remaining if due_in is None else min(remaining, due_in)
+    notified = asyncio.ensure_future(pending.wait(wakeup, timeout))
+    hung_up = asyncio.ensure_future(_disconnected(request))
+    await asyncio.wait({notified, hung_up}, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in (notified, hung_up):
+        waiter.cancel()
+    return hung_up.done() and not hung_up.cancelled()
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client closes the connection (the request has no body left to read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 async def complete_one(request: Request) -> Response:

@@ -27,7 +27,7 @@ async def test_runners_on_two_worker_services_drain_a_queue_claiming_each_job_on
     two_worker_services: list[str], db: asyncpg.Connection, tmp_path: Path
 ) -> None:
     await insert_jobs(
-        db, 2000, type="notification", payload='{"user_id": "u", "channel": "push", "message": "m"}'
+        db, 600, type="notification", payload='{"user_id": "u", "channel": "push", "message": "m"}'
     )
     runners = [
         processes.start_runner(

@@ -1,11 +1,14 @@
 """POST /process?wait=…: held until a job is claimable, woken by LISTEN/NOTIFY."""
 
 import asyncio
+import signal
 import time
+from pathlib import Path
 
 import asyncpg
 import httpx
 
+from devstack import processes
 from tests.integration.worker.conftest import insert_jobs
 
 
@@ -83,3 +86,40 @@ async def test_a_retried_job_wakes_waiters(
     response = await asyncio.wait_for(waiting, 2)
 
     assert response.json()["id"] == job_id
+
+
+async def test_a_runner_that_hangs_up_while_waiting_gets_nothing_claimed_for_it(
+    worker_url: str, db: asyncpg.Connection
+) -> None:
+    async with httpx.AsyncClient(base_url=worker_url) as doomed:
+        waiting = asyncio.create_task(doomed.post("/process?wait=10&worker_id=gone"))
+        await asyncio.sleep(0.3)
+        waiting.cancel()  # the connection is closed mid-wait
+    await asyncio.sleep(0.2)
+
+    await insert_jobs(db)
+    await asyncio.sleep(0.5)
+
+    assert await db.fetchval("SELECT status FROM jobs") == "pending"
+
+
+async def test_abandoned_long_polls_do_not_hold_up_a_shutdown(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": database_url}
+    with processes.uvicorn_server("worker_service.main:app", env, tmp_path / "service.log") as (
+        url,
+        service,
+    ):
+        async with httpx.AsyncClient(base_url=url) as runner:
+            waiting = [asyncio.create_task(runner.post("/process?wait=30")) for _ in range(3)]
+            await asyncio.sleep(0.3)
+            for request in waiting:
+                request.cancel()  # the runner goes away mid-wait
+        await asyncio.sleep(0.2)
+
+        started = time.monotonic()
+        service.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(service.wait, 30)
+
+    assert time.monotonic() - started < 5
