@@ -75,6 +75,8 @@ def main() -> None:
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    # httpx logs every request at INFO: thousands of lines a second, and CPU on the hot path.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     uvloop.run(_main(_parse_args()))
 
 
