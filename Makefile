@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NPM_STAMP := frontend/static/vendor/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format typecheck migrate seed bench lock clean
+.PHONY: help install run test test-fast lint format typecheck migrate seed bench bench-worker lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ seed: install  ## create demo jobs through the producer API (COUNT=20)
 
 bench: install  ## the large-table producer benchmark (see bench/README.md)
 	$(BIN)/python -m bench.producer_bench
+
+bench-worker: install  ## the worker service and runners: throughput and pickup latency
+	$(BIN)/python -m bench.worker_bench
 
 lock:  ## re-pin the dependency tree into requirements.lock
 	$(PYTHON) -m pip install --quiet uv && $(PYTHON) -m uv pip compile pyproject.toml --extra dev \
