@@ -11,7 +11,7 @@ NPM_STAMP := frontend/static/vendor/.installed
 .PHONY: help install run test test-fast lint format typecheck migrate seed bench bench-worker lock clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 install: $(STAMP) $(NPM_STAMP)  ## create .venv and install everything (idempotent)
 
