@@ -733,10 +733,11 @@ def print_table(outcomes: list[Outcome]) -> None:
     print()
 
 
-def write_results(report: dict[str, Any]) -> Path:
+def write_results(report: dict[str, Any], name: str) -> Path:
+    """bench/results/NAME.json (git-ignored); both benchmarks write their reports here."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"producer-{report['started_at'].replace(':', '')}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
     return path
 
 
@@ -799,7 +800,8 @@ def main(argv: list[str] | None = None) -> None:
         "id_prefixes": prefixes,
         "results": [asdict(outcome) for outcome in outcomes],
     }
-    print(f"results written to {write_results(report).relative_to(REPO_ROOT)}")
+    name = f"producer-{report['started_at'].replace(':', '')}"
+    print(f"results written to {write_results(report, name).relative_to(REPO_ROOT)}")
 
 
 if __name__ == "__main__":

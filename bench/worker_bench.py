@@ -42,8 +42,10 @@ from bench.producer_bench import (
     SECONDARY_INDEXES,
     background_cpu_busy,
     percentile,
+    positive,
     process_cpu_seconds,
     stop_on_sigterm,
+    write_results,
 )
 from devstack.databases import migrated_database
 from devstack.processes import start_runner, stop, uvicorn_server
@@ -804,21 +806,7 @@ def summarize(report: dict[str, Any], phases: list[Throughput]) -> None:
     }
 
 
-def write_results(report: dict[str, Any], stamp: str) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"worker-{stamp}.json"
-    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    return path
-
-
 # --- main ------------------------------------------------------------------------------------
-
-
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def slot_list(text: str) -> list[int]:
@@ -869,7 +857,7 @@ def main(argv: list[str] | None = None) -> None:
         report["load_average_at_end"] = os.getloadavg()
         summarize(report, report.pop("phases"))
         print_table(report)
-        path = write_results(report, stamp)
+        path = write_results(report, f"worker-{stamp}")
         print(f"results written to {path.relative_to(REPO_ROOT)} ({report['seconds']} s)")
 
 
