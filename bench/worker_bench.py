@@ -14,10 +14,14 @@ else the local PostgreSQL at 127.0.0.1:5432), side by side:
     database's own clock says how long it took from the INSERT to the claim;
 (d) (b) again with 1,000,000 completed jobs (and their events) in the table.
 
-Each throughput figure is the median of three rounds of 20,000 no-op jobs inserted in SQL,
-with the CPU each process spent per job, and how busy the machine was with other work.
+Each throughput figure is the median of three rounds of 20,000 no-op jobs inserted in SQL
+(with an ANALYZE in the same transaction, so plans do not depend on when statistics were last
+taken), with the CPU each process spent per job, the plans the claim and complete got, and
+how busy the machine was with other work. A round stops claiming after 20 s (its figure is
+flagged "capped"), and past the time budget each phase keeps to one round.
 Results: a table on stdout and bench/results/worker-<timestamp>.json (logs beside it).
-The database is dropped and every process stopped afterwards, also on error or Ctrl-C.
+The database is dropped and every process stopped by its PID afterwards, also on error,
+Ctrl-C or SIGTERM.
 """
 
 import argparse
@@ -173,7 +177,8 @@ async def insert_round(monitor: asyncpg.Connection, jobs: int) -> asyncpg.Record
 async def plan_of(monitor: asyncpg.Connection, statement: str, *args: object) -> str:
     """The scans and sorts of a statement's plan for these arguments, e.g. to see which
     index the claim uses; EXPLAIN without ANALYZE, so nothing is claimed or completed."""
-    plan = json.loads(await monitor.fetchval(f"EXPLAIN (FORMAT JSON) {statement}", *args))
+    raw = await monitor.fetchval(f"EXPLAIN (FORMAT JSON) {statement}", *args)
+    plan = json.loads(raw) if isinstance(raw, str) else raw  # a json codec may decode it
     steps: list[str] = []
 
     def walk(node: dict[str, Any]) -> None:
@@ -228,8 +233,10 @@ class CpuMeter:
     """CPU spent per job by this process, the service, the runners and the database.
 
     On a 2-core machine they all share the cores, so jobs/s alone does not say what to make
-    cheaper; CPU per job does. What the machine spent beyond them ("other": other people's
-    work, and PostgreSQL's own background processes) says how noisy a round was.
+    cheaper; CPU per job does. What the machine spent beyond them ("other") says how noisy
+    a round was: other people's work, the hypervisor's steal, the kernel's work that no
+    process is charged for (loopback networking, disk flushes), PostgreSQL's background
+    processes. The bench's own monitoring connection (inserts, polls) counts as "bench".
     """
 
     def __init__(self, monitor: asyncpg.Connection, roles: dict[str, list[int]]) -> None:
@@ -238,15 +245,20 @@ class CpuMeter:
 
     async def sample(self) -> Snapshot:
         rows = await self._monitor.fetch(
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid, pid = pg_backend_pid() AS mine FROM pg_stat_activity"
+            " WHERE datname = current_database()"
         )
         backends = {row["pid"]: process_cpu_seconds(row["pid"], "postgres") for row in rows}
+        mine = sum(backends[row["pid"]] or 0.0 for row in rows if row["mine"])
         return Snapshot(
             at=time.monotonic(),
-            bench=time.process_time(),
+            bench=time.process_time() + mine,
             roles={role: _cpu_of(pids) for role, pids in self._roles.items()},
-            db={pid: cpu for pid, cpu in backends.items() if cpu is not None},
+            db={
+                row["pid"]: backends[row["pid"]] or 0.0
+                for row in rows
+                if not row["mine"] and backends[row["pid"]] is not None
+            },
             machine=machine_cpu_seconds(),
         )
 
@@ -495,9 +507,9 @@ async def runner_round(
     """
     if fresh:
         await monitor.execute(RESET_TABLES)
-    before = await meter.sample()
     inserted = await insert_round(monitor, jobs)
     committed_at = await monitor.fetchval("SELECT clock_timestamp()")
+    before = await meter.sample()  # the runners only start now: nothing to count before
     if not phase.plans:  # after the clock started: planning takes a few ms
         phase.plans = await statement_plans(monitor, phase.batch_size)
     capped = await wait_until_finished(monitor, runner, time.monotonic() + ROUND_TIME_CAP_S)
@@ -649,7 +661,7 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
     throughput: list[Throughput] = report["phases"]
     try:
         for key in ("a_single", "a_batch"):
-            throughput.append(await run_throughput(url, monitor, None, key, args, budget))
+            await run_throughput(url, monitor, None, key, args, budget, throughput)
         service_log = args.logs.with_name(f"{args.logs.name}-service.log")
         with uvicorn_server("worker_service.main:app", {"DATABASE_URL": url}, service_log) as (
             base_url,
@@ -658,16 +670,14 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
             service = (base_url, process.pid)
             print(f"worker service pid {process.pid} at {base_url}")
             for key in ("b_single", "b_batch"):
-                throughput.append(await run_throughput(url, monitor, service, key, args, budget))
+                await run_throughput(url, monitor, service, key, args, budget, throughput)
             for slots in args.pickup_slots:
                 report["pickup"].append(asdict(await measure_pickup(monitor, service, slots, args)))
                 print_pickup(report["pickup"][-1])
             if args.big_table:
                 report["big_table"] = await load_finished_jobs(monitor, args.big_table)
                 for key in ("d_single", "d_batch"):
-                    throughput.append(
-                        await run_throughput(url, monitor, service, key, args, budget)
-                    )
+                    await run_throughput(url, monitor, service, key, args, budget, throughput)
     finally:
         await monitor.close()
 
@@ -679,8 +689,12 @@ async def run_throughput(
     key: str,
     args: argparse.Namespace,
     budget: Budget,
+    measured: list[Throughput],
 ) -> Throughput:
+    """One throughput phase, listed in `measured` before it starts so that the rounds it
+    completed are reported even if the run is interrupted."""
     phase = phase_list(args, key)
+    measured.append(phase)
     print(f"{phase.title}: {phase.connections} x {phase.batch_size}")
     phase.busy_before = wait_for_quiet()
     if service is None:
@@ -694,11 +708,11 @@ async def run_throughput(
 def print_round(phase: Throughput) -> None:
     last = phase.rounds[-1]
     cpu = last.cpu_us_per_job
-    parts = "  ".join(f"{k} {v:g}" for k, v in cpu.items() if k not in ("total", "other_share"))
+    parts = "  ".join(f"{k} {v:g}" for k, v in cpu.items() if not k.endswith("_share"))
     print(
         f"  round {len(phase.rounds)}: {last.jobs:,} jobs in {last.seconds:.2f} s ="
         f" {last.jobs_per_s:,} jobs/s{' (capped)' if last.capped else ''};"
-        f" CPU us/job {parts}; other work {cpu['other_share']:.0%}"
+        f" CPU us/job {parts}; other {cpu['other_share']:.0%} (steal {cpu['steal_share']:.0%})"
     )
 
 
@@ -787,9 +801,15 @@ def print_table(report: dict[str, Any]) -> None:
             f" p95 {done.get('p95')} ms; busy before {busy_text(pickup['busy_before'])}"
         )
     print()
-    print("CPU us/job: bench = this process (the SQL client in (a)), svc = uvicorn, runner =")
-    print("the runner process, db = the bench database's backends; other = share of all CPUs")
-    print("used meanwhile by anything else (other work, PostgreSQL's background writers).")
+    print("Plans in the first round of each phase (jobs scans, below the claim's final sort):")
+    for phase in report["throughput"]:
+        plans = phase["plans"]
+        print(f"  {phase['key']:9} claim: {plans.get('claim')}; complete: {plans.get('complete')}")
+    print()
+    print("CPU us/job: bench = this process and its monitoring connection (in (a) it is the SQL")
+    print("client), svc = uvicorn, runner = the runner process, db = the service's (or in (a)")
+    print("the bench's) backends; other = share of all CPUs used meanwhile by anything else:")
+    print("other work, steal, unattributed kernel work, PostgreSQL's background processes.")
 
 
 def summarize(report: dict[str, Any], phases: list[Throughput]) -> None:
@@ -799,11 +819,13 @@ def summarize(report: dict[str, Any], phases: list[Throughput]) -> None:
     ]
     medians = {p.key: p.median for p in phases}
     report["full_over_raw"] = {
-        shape: round(medians[f"b_{shape}"] / medians[f"a_{shape}"], 3)
-        if medians.get(f"b_{shape}") and medians.get(f"a_{shape}")
-        else None
+        shape: ratio(medians.get(f"b_{shape}"), medians.get(f"a_{shape}"))
         for shape in ("single", "batch")
     }
+
+
+def ratio(part: float | None, whole: float | None) -> float | None:
+    return round(part / whole, 3) if part and whole else None
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -825,7 +847,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--pickup-jobs", type=positive, default=200, help="jobs inserted one by one for (c)")
     add("--pickup-interval-ms", type=float, default=20.0, help="between those inserts (20)")
     add("--pickup-slots", type=slot_list, default=[4, 16], help="idle slots for (c) (4,16)")
-    add("--budget-seconds", type=float, default=420.0, help="then one round per phase (420)")
+    add("--budget-seconds", type=float, default=450.0, help="then one round per phase (450)")
     add("--keep", action="store_true", help="keep the database afterwards (URL printed)")
     return parser.parse_args(argv)
 
@@ -841,6 +863,13 @@ def main(argv: list[str] | None = None) -> None:
         "started_at": stamp,
         "cpus": os.cpu_count(),
         "arguments": {k: v for k, v in vars(args).items() if k != "logs"},
+        "targets": {
+            "b_single_jobs_per_s": FULL_SINGLE_TARGET,
+            "b_batch_jobs_per_s": FULL_BATCH_TARGET,
+            "pickup_p50_ms": PICKUP_P50_TARGET_MS,
+            "pickup_p95_ms": PICKUP_P95_TARGET_MS,
+            "d_share_of_b": BIG_TABLE_TARGET_SHARE,
+        },
         "phases": [],
         "pickup": [],
     }
