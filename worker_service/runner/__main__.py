@@ -75,7 +75,7 @@ def main() -> None:
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    # httpx logs every request at INFO: thousands of lines a second, and CPU on the hot path.
+    # httpx (the notification webhook's client) would log every request at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     uvloop.run(_main(_parse_args()))
 

@@ -214,11 +214,14 @@ class Runner:
                 logger.warning("heartbeat failed: %s", error)
                 lost = set()
             for job_id in lost:
+                _attempt, task = self._in_flight.get(job_id, (0, None))
+                if task is None or task.done():
+                    # Finished while the heartbeat was on its way: acknowledged already, or
+                    # about to be, and the fencing check decides whether that still counts.
+                    continue
                 # Someone else may already be running it: stop, and report nothing.
                 logger.warning("lost the lease of job %s; abandoning it", job_id)
-                _attempt, task = self._in_flight.get(job_id, (0, None))
-                if task is not None:
-                    task.cancel()
+                task.cancel()
             await asyncio.sleep(self._settings.heartbeat_interval_seconds)
 
     # --- stopping -------------------------------------------------------------------------

@@ -95,7 +95,7 @@ async def test_csv_report_becomes_a_downloadable_artifact(
     job = await run_to_the_end(api, start_runner, job_id, "--types", "report")
     artifact = await api.get(f"/jobs/{job_id}/artifact")
 
-    assert job["status"] == "completed"
+    assert job["status"] == "completed", job["error"]
     assert artifact.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(artifact.text)))
     assert rows[0][0] == "type"

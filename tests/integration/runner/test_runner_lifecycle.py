@@ -3,6 +3,7 @@
 import asyncio
 import signal
 import subprocess
+from pathlib import Path
 
 import asyncpg
 
@@ -166,3 +167,18 @@ async def test_simulated_failures_go_through_the_retry_path(
     assert kinds == ["claimed", "retry_scheduled", "claimed", "failed"]
     assert "simulated failure" in await db.fetchval("SELECT error FROM jobs")
     assert await exit_code(runner) == 0
+
+
+async def test_jobs_finishing_during_a_heartbeat_are_not_reported_as_lost(
+    start_runner: StartRunner, db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    # Many short jobs and a heartbeat every 0.3 s: completions keep landing while a heartbeat
+    # naming those jobs is on its way, which the service answers with "no longer yours".
+    await insert_jobs(db, 400, type="notification", payload=PUSH)
+    runner = start_runner("--concurrency", "8", simulated_duration_ms=20)
+    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'completed'", 400, seconds=60)
+    runner.send_signal(signal.SIGTERM)
+
+    assert await exit_code(runner) == 0
+    log = (tmp_path / "runner-0.log").read_text()
+    assert "lost the lease" not in log
