@@ -61,6 +61,11 @@ async def _use_json_codecs(connection: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset round trip on release: every statement here is one autocommit
+    statement that leaves no session state behind (no SET, LISTEN or advisory lock)."""
+
+
 async def create_pool(database_url: str, size: int, durable: bool) -> asyncpg.Pool:
     settings = {"application_name": "jobdeck-worker-service"}
     if not durable:
@@ -70,6 +75,7 @@ async def create_pool(database_url: str, size: int, durable: bool) -> asyncpg.Po
         min_size=1,
         max_size=size,
         init=_use_json_codecs,
+        reset=_keep_session,
         server_settings=settings,
         timeout=5,
         command_timeout=30,

@@ -6,6 +6,7 @@ import asyncpg
 import httpx
 
 from tests.integration.worker.conftest import insert_jobs
+from tests.servers import REPO_ROOT
 
 
 async def test_artifact_is_stored_and_served_by_the_producer_api(
@@ -108,3 +109,16 @@ async def test_health_and_metrics(worker: httpx.AsyncClient, db: asyncpg.Connect
         "jobdeck_rescues_total",
     ):
         assert name in metrics
+
+
+async def test_requests_write_no_access_log_lines(
+    worker: httpx.AsyncClient, worker_url: str
+) -> None:
+    # Runners make thousands of requests a second; the service's log keeps to what matters.
+    port = worker_url.rsplit(":", 1)[1]
+    log = REPO_ROOT / ".data" / "logs" / f"worker_service-{port}.log"
+
+    await worker.get("/stats?marker=access-log-check")
+
+    assert log.exists()
+    assert "access-log-check" not in log.read_text()
