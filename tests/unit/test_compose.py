@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings
 
 from frontend.settings import Settings as FrontendSettings
 from producer_api.settings import Settings as ProducerSettings
+from tests.env_example import env_example_keys, env_example_sections
 from worker_service.runner.settings import RunnerSettings
 from worker_service.settings import Settings as WorkerSettings
 
@@ -57,25 +58,6 @@ def service(name: str) -> dict[str, Any]:
 def with_defaults(text: str) -> str:
     """`${VAR:-default}` as compose reads it when VAR is unset."""
     return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", text)
-
-
-def env_example_sections() -> dict[str, dict[str, str | None]]:
-    """Keys of .env.example by section, with their values; None for a commented-out
-    `# KEY=example`, which documents a setting that is unset by default."""
-    sections: dict[str, dict[str, str | None]] = {}
-    current = sections.setdefault("", {})
-    for line in (REPO_ROOT / ".env.example").read_text().splitlines():
-        if header := re.match(r"# --- (.+?) ---$", line):
-            current = sections.setdefault(header.group(1), {})
-        elif active := re.match(r"([A-Z][A-Z0-9_]*)=(.*)$", line):
-            current[active.group(1)] = active.group(2)
-        elif unset := re.match(r"# ([A-Z][A-Z0-9_]*)=", line):
-            current[unset.group(1)] = None
-    return sections
-
-
-def env_example_keys() -> dict[str, str | None]:
-    return {key: value for keys in env_example_sections().values() for key, value in keys.items()}
 
 
 def env_names(settings: type[BaseSettings]) -> set[str]:
