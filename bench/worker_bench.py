@@ -149,7 +149,8 @@ CROSS JOIN LATERAL (VALUES
     ('completed', inserted.completed_at, 1, 'runner-1')
 ) AS event (kind, at, attempt, worker_id)
 """
-RESET_TABLES = "TRUNCATE jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas"
+# CASCADE: also every table that hangs off jobs (events, artifacts, the search text).
+RESET_TABLES = "TRUNCATE jobs, job_count_deltas, job_throughput_deltas CASCADE"
 UNFINISHED = """
 SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'pending')
     OR EXISTS (SELECT 1 FROM jobs WHERE status = 'processing')

@@ -25,8 +25,9 @@ WITH claimable AS (
         locked_until = now() + make_interval(secs => $4),
         claimed_at = now(),
         updated_at = now()
-    FROM claimable
-    WHERE jobs.id = claimable.id
+    -- An id array rather than a join: the plan stays a primary-key lookup even when the
+    -- planner cannot know how many rows LIMIT $2 keeps (a cached generic plan).
+    WHERE jobs.id = ANY (ARRAY(SELECT id FROM claimable))
     RETURNING jobs.*
 ), logged AS (
     INSERT INTO job_events (job_id, kind, attempt, worker_id)
@@ -50,7 +51,8 @@ WITH outcome AS (
 ), held AS (
     SELECT jobs.id, jobs.locked_by AS runner, outcome.result
     FROM jobs JOIN outcome USING (id)
-    WHERE jobs.status = 'processing'
+    WHERE jobs.id = ANY($1::uuid[])  -- restated so the primary key finds the rows directly
+      AND jobs.status = 'processing'
       AND (outcome.attempt IS NULL OR jobs.attempts = outcome.attempt)
       AND ($4::text IS NULL OR jobs.locked_by = $4)
     FOR UPDATE OF jobs
