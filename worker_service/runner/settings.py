@@ -3,10 +3,11 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jobdeck_db.startup import load_settings
+from worker_service.runner.smtp_url import parse_smtp_url
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +28,14 @@ class RunnerSettings(BaseSettings):
     outbox_dir: Path = _REPO_ROOT / ".data" / "outbox"
     simulated_failure_rate: float = Field(default=0, ge=0, le=1)
     simulated_duration_ms: int = Field(default=0, ge=0)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_usable(cls, url: str | None) -> str | None:
+        # Refused at startup rather than on the first mail job, which would only retry.
+        if url is not None:
+            parse_smtp_url(url)
+        return url
 
 
 @lru_cache

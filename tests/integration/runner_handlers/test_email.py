@@ -1,4 +1,4 @@
-"""The email handler: SMTP delivery and its failures, the outbox, and SMTP_URL parsing."""
+"""The email handler: SMTP delivery and its failures, and the outbox."""
 
 import re
 from pathlib import Path
@@ -15,12 +15,7 @@ from tests.integration.runner_handlers.conftest import (
 )
 from tests.servers import free_port
 from worker_service.runner.handlers import PermanentFailure
-from worker_service.runner.handlers.email import (
-    DeliveryDeferred,
-    SmtpServer,
-    handle,
-    parse_smtp_url,
-)
+from worker_service.runner.handlers.email import DeliveryDeferred, handle
 from worker_service.runner.settings import RunnerSettings
 
 WELCOME = EmailPayload(to="ada@example.com", subject="Welcome aboard", body="Hello Ada!\nWelcome.")
@@ -119,37 +114,6 @@ async def test_a_subject_with_line_breaks_becomes_one_line(settings: RunnerSetti
     result = await handle(job_context(payload, settings))
 
     assert read_eml(result["path"])["Subject"] == "Your report is ready"
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        (
-            "smtp://ada:p%40ss@mail.example.com:2525",
-            SmtpServer("mail.example.com", 2525, "ada", "p@ss", False, None),
-        ),
-        (
-            "smtp://mail.example.com?starttls=1",
-            SmtpServer("mail.example.com", None, None, None, False, True),
-        ),
-        (
-            "smtp://mail.example.com:25?starttls=0",
-            SmtpServer("mail.example.com", 25, None, None, False, False),
-        ),
-        (
-            "smtps://ada:pw@mail.example.com",
-            SmtpServer("mail.example.com", None, "ada", "pw", True, False),
-        ),
-    ],
-)
-def test_smtp_url_gives_host_port_credentials_and_tls_mode(url: str, expected: SmtpServer) -> None:
-    assert parse_smtp_url(url) == expected
-
-
-@pytest.mark.parametrize("url", ["http://mail.example.com", "smtp://", "mail.example.com:25"])
-def test_smtp_url_that_is_not_smtp_is_refused_naming_the_setting(url: str) -> None:
-    with pytest.raises(ValueError, match="SMTP_URL must look like smtp://"):
-        parse_smtp_url(url)
 
 
 def _names(directory: Path) -> list[str]:

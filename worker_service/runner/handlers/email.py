@@ -3,11 +3,9 @@
 `build_message` and `deliver` are shared with notifications sent on the `email` channel.
 """
 
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, parseaddr
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 import aiosmtplib
@@ -17,6 +15,7 @@ from worker_service.runner.context import JobContext
 from worker_service.runner.handlers import PermanentFailure
 from worker_service.runner.outbox import outbox_path, write_outbox_file
 from worker_service.runner.settings import RunnerSettings
+from worker_service.runner.smtp_url import SmtpServer, parse_smtp_url
 
 TIMEOUT_SECONDS = 30
 # Per SMTP command; leaves room inside TIMEOUT_SECONDS for connect, login and DATA.
@@ -25,18 +24,6 @@ SMTP_COMMAND_TIMEOUT_SECONDS = 10
 
 class DeliveryDeferred(Exception):
     """The SMTP server refused the recipient for now (a 4xx answer): try again later."""
-
-
-@dataclass(frozen=True)
-class SmtpServer:
-    """Where and how to connect, read from SMTP_URL."""
-
-    hostname: str
-    port: int | None  # None: aiosmtplib's default for the TLS mode (465, 587 or 25)
-    username: str | None
-    password: str | None
-    use_tls: bool  # smtps://: TLS from the first byte
-    start_tls: bool | None  # None: upgrade when the server offers STARTTLS
 
 
 async def handle(ctx: JobContext) -> dict[str, Any]:
@@ -103,27 +90,3 @@ async def _send(message: EmailMessage, sender: str, server: SmtpServer) -> None:
             refusal = f"{error.code} {error.message}"
             raise PermanentFailure(f"SMTP server refused the message: {refusal}") from error
         raise
-
-
-def parse_smtp_url(url: str) -> SmtpServer:
-    """smtp://user:pass@host:port, smtps:// for implicit TLS, `?starttls=1|0` to insist
-    on (or forbid) STARTTLS. User and password may be %-encoded."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
-        raise ValueError(f"SMTP_URL must look like smtp://user:pass@host:port, not {url!r}")
-    use_tls = parts.scheme == "smtps"
-    starttls = parse_qs(parts.query).get("starttls", [None])[-1]
-    return SmtpServer(
-        hostname=parts.hostname,
-        port=parts.port,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password is not None else None,
-        use_tls=use_tls,
-        start_tls=False if use_tls else _flag(starttls),
-    )
-
-
-def _flag(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    return value.lower() in {"1", "true", "yes", "on"}
