@@ -33,4 +33,4 @@ RUN useradd --create-home --uid 10001 jobdeck \
 USER jobdeck
 
 EXPOSE 8000 3000 3001
-CMD ["uvicorn", "producer_api.main:app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "producer_api.main:app", "--lifespan", "on", "--host", "0.0.0.0", "--port", "8000"]

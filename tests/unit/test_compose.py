@@ -74,10 +74,14 @@ def test_compose_describes_the_specd_stack() -> None:
 
 
 @pytest.mark.parametrize(("name", "app", "port"), HTTP_SERVICES)
-def test_http_services_run_uvicorn_on_their_spec_port(name: str, app: str, port: int) -> None:
+def test_http_services_run_uvicorn_on_their_spec_port_and_exit_if_startup_fails(
+    name: str, app: str, port: int
+) -> None:
     config = service(name)
 
-    assert config["command"] == ["uvicorn", app, "--host", "0.0.0.0", "--port", str(port)]
+    assert config["command"] == [
+        "uvicorn", app, "--lifespan", "on", "--host", "0.0.0.0", "--port", str(port)
+    ]  # fmt: skip
     assert [with_defaults(published) for published in config["ports"]] == [f"{port}:{port}"]
 
 

@@ -159,6 +159,9 @@ def test_http_services_run_the_compose_command_on_their_spec_port(
 
     assert container["command"] == service(compose_name)["command"]
     assert container["command"][-2:] == ["--port", str(port)]
+    # uvicorn's default `--lifespan auto` would serve without the app's state after a failed
+    # startup (500s, yet a live /metrics); `on` exits, and the pod is restarted.
+    assert container["command"][2:4] == ["--lifespan", "on"]
     assert [p["containerPort"] for p in container["ports"]] == [port]
 
 
