@@ -4,10 +4,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-import frontend.main
-import producer_api.main
-import worker_service.main
-
 Routes = set[tuple[str, str]]
 
 
@@ -36,13 +32,22 @@ def routes_of(app: Any) -> Routes:
     }
 
 
+# Imported when asked for: building the dashboard's app needs its vendored npm assets.
+
+
 def producer_routes() -> Routes:
+    import producer_api.main
+
     return routes_of(producer_api.main.app)
 
 
 def worker_routes() -> Routes:
+    import worker_service.main
+
     return routes_of(worker_service.main.app)
 
 
 def frontend_routes() -> Routes:
+    import frontend.main
+
     return routes_of(frontend.main.app)
