@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NPM_STAMP := frontend/static/vendor/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format typecheck migrate seed bench bench-worker lock clean
+.PHONY: help install run test test-fast chromium lint format typecheck migrate seed bench bench-worker lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,8 +30,19 @@ $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 run: install  ## start PostgreSQL (embedded unless DATABASE_URL), migrate, start every service
 	$(BIN)/python -m devstack
 
-test: install  ## the whole test suite against a real PostgreSQL
+test: install chromium  ## the whole test suite against a real PostgreSQL
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (never `playwright install`, which cannot download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+		else \
+			echo "the browser tests need Chromium: sudo apt-get install chromium (or: make test-fast)"; \
+			exit 1; \
+		fi; }
 
 test-fast: install  ## the suite without the browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -m "not browser"

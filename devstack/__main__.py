@@ -36,6 +36,10 @@ def _port(variable: str, default: int) -> int:
     return int(os.environ.get(variable, default))
 
 
+# With SEED=1, the runners' simulation settings unless the environment sets them.
+SEED_RUNNER_DEFAULTS = {"SIMULATED_FAILURE_RATE": "0.1", "SIMULATED_DURATION_MS": "400"}
+
+
 def _services() -> list[Service]:
     producer = _port("PRODUCER_API_PORT", 8000)
     worker = _port("WORKER_SERVICE_PORT", 3000)
@@ -45,6 +49,12 @@ def _services() -> list[Service]:
         return ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
 
     runner_env = {"WORKER_SERVICE_URL": f"http://localhost:{worker}"}
+    if os.environ.get("SEED"):
+        # A demo worth watching: jobs take a moment and a few fail and retry, unless the
+        # environment says otherwise.
+        runner_env |= {
+            name: os.environ.get(name, default) for name, default in SEED_RUNNER_DEFAULTS.items()
+        }
     return [
         Service(
             "producer API",
