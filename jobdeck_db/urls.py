@@ -1,6 +1,6 @@
 """Turn the one DATABASE_URL setting into what each driver wants."""
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jobdeck_db.startup import StartupRefused
 
@@ -24,8 +24,12 @@ def validate(url: str) -> str:
 
 
 def for_sqlalchemy(url: str) -> str:
-    """SQLAlchemy picks its driver from the scheme; asyncpg accepts libpq's `?host=` query."""
-    return "postgresql+asyncpg" + validate(url).removeprefix("postgresql")
+    """SQLAlchemy picks its driver from the scheme and hands the query to asyncpg.connect()
+    as keywords: libpq's `?host=` is one of them, but libpq's `?sslmode=` is asyncpg's `ssl`
+    (which asyncpg's own URL parser, used everywhere else here, does not accept)."""
+    parts = urlsplit(validate(url))
+    query = [("ssl" if key == "sslmode" else key, value) for key, value in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(scheme="postgresql+asyncpg", query=urlencode(query, safe="/")))
 
 
 def with_database(url: str, database: str) -> str:

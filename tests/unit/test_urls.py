@@ -29,3 +29,12 @@ def test_bad_urls_are_refused_naming_the_setting(url: str, message: str) -> None
         urls.validate(url)
 
     assert "DATABASE_URL" in str(error.value)
+
+
+def test_libpq_sslmode_becomes_asyncpgs_ssl_for_sqlalchemy_only() -> None:
+    url = "postgresql://u:p@db:5432/jobs?sslmode=require&host=/srv/pg"
+
+    assert (
+        urls.for_sqlalchemy(url) == "postgresql+asyncpg://u:p@db:5432/jobs?ssl=require&host=/srv/pg"
+    )
+    assert urls.with_database(url, "other").endswith("/other?sslmode=require&host=/srv/pg")
