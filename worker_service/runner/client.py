@@ -44,12 +44,6 @@ class WorkerServiceClient:
         jobs: list[dict[str, Any]] = body["jobs"] if body else []
         return jobs
 
-    async def complete(self, job_id: UUID, attempt: int, result: dict[str, Any]) -> bool:
-        """True when recorded; False when the job was no longer ours (409)."""
-        body = {"attempt": attempt, "result": result, "worker_id": self.worker_id}
-        status, _ = await self._send("POST", f"/complete/{job_id}", json=body, allow=(409,))
-        return status == 200
-
     async def complete_many(self, outcomes: list[tuple[UUID, int, dict[str, Any]]]) -> set[UUID]:
         """Acknowledge a batch in one round trip; returns the ids that were recorded."""
         body = {

@@ -1,8 +1,8 @@
 """The runner: claim slots, heartbeats, and a graceful stop.
 
 `concurrency` slots each long-poll the worker service for up to `batch_size` jobs, run them,
-and report the outcomes (a batch of completions in one request). One heartbeat task renews
-the leases of every job in flight and abandons those the service says are lost.
+and report the outcomes; completions from all slots share requests (acks.py). One heartbeat
+task renews the leases of every job in flight and abandons those the service says are lost.
 
 On stop: no new claims; jobs in flight get `grace_seconds` to finish; whatever is still
 running then is failed back as retryable, so another runner picks it up at once.
@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from job_contract import JobType, validate_payload
 from job_contract.worker_api import MAX_WAIT_SECONDS
+from worker_service.runner.acks import Acknowledger
 from worker_service.runner.client import WorkerServiceClient, WorkerServiceUnavailable
 from worker_service.runner.context import JobContext
 from worker_service.runner.handlers import PermanentFailure, handler_for
@@ -53,6 +54,7 @@ class Runner:
         self._types = types
         self._batch_size = batch_size
         self._no_op = no_op
+        self._acks = Acknowledger(client)
         self._stopping = asyncio.Event()
         self._in_flight: dict[UUID, tuple[int, asyncio.Task[Outcome]]] = {}
         self.processed = 0
@@ -69,12 +71,14 @@ class Runner:
             self._batch_size,
         )
         heartbeat = asyncio.create_task(self._heartbeat_forever())
+        acknowledger = asyncio.create_task(self._acks.run())
         slots = [asyncio.create_task(self._slot()) for _ in range(self._concurrency)]
         await self._stopping.wait()
         await self._drain(slots)
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
+        for task in (heartbeat, acknowledger):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         with contextlib.suppress(WorkerServiceUnavailable):
             await self._client.heartbeat([], self.processed, stopping=True)
 
@@ -135,17 +139,10 @@ class Runner:
                     self._client.fail(job_id, attempt, outcome.error, outcome.retryable)
                 )
         if completed:
-            await self._acknowledge(completed)
+            await self._report(self._acks.complete(completed))
         for job_id in tasks:
             self._in_flight.pop(job_id, None)
         self.processed += len(tasks)
-
-    async def _acknowledge(self, completed: list[tuple[UUID, int, dict[str, Any]]]) -> None:
-        if len(completed) == 1:
-            job_id, attempt, result = completed[0]
-            await self._report(self._client.complete(job_id, attempt, result))
-        else:
-            await self._report(self._client.complete_many(completed))
 
     async def _report(self, call: Any) -> None:
         # If the service is away the outcome is lost, and the lease brings the job back.

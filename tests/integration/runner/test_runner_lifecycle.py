@@ -182,3 +182,18 @@ async def test_jobs_finishing_during_a_heartbeat_are_not_reported_as_lost(
     assert await exit_code(runner) == 0
     log = (tmp_path / "runner-0.log").read_text()
     assert "lost the lease" not in log
+
+
+async def test_completions_from_busy_slots_share_requests(
+    start_runner: StartRunner, db: asyncpg.Connection
+) -> None:
+    await insert_jobs(db, 300, type="notification", payload=PUSH)
+    runner = start_runner("--concurrency", "8", "--no-op")
+    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'completed'", 300, seconds=60)
+    runner.send_signal(signal.SIGTERM)
+
+    assert await exit_code(runner) == 0
+    # A request's completions commit together, so they share one completed_at.
+    commits = await db.fetchval("SELECT count(DISTINCT completed_at) FROM jobs")
+    assert commits < 200
+    assert await db.fetchval("SELECT count(*) FROM job_events WHERE kind = 'completed'") == 300
