@@ -46,7 +46,15 @@ class Job(SQLModel, table=True):
         ),
         sa.Index("jobs_created_at_idx", "created_at", "id"),
         sa.Index("jobs_updated_at_idx", "updated_at", "id"),
-        sa.Index("jobs_status_created_at_idx", "status", "created_at", "id"),
+        # Pending rows left out, so only jobs_claim_idx can serve the claim's
+        # `status = 'pending'` (migration 0004 says why).
+        sa.Index(
+            "jobs_status_created_at_not_pending_idx",
+            "status",
+            "created_at",
+            "id",
+            postgresql_where=sa.text("status <> 'pending'"),
+        ),
         sa.Index("jobs_type_created_at_idx", "type", "created_at", "id"),
         sa.Index("jobs_priority_created_at_idx", "priority", "created_at", "id"),
     )
@@ -71,13 +79,29 @@ class Job(SQLModel, table=True):
     request_fingerprint: str | None = Field(default=None, sa_type=sa.Text)
 
 
-# `q` search: ILIKE over the payload's JSON text, served by trigrams.
-sa.Index(
-    "jobs_payload_trgm_idx",
-    sa.cast(Job.__table__.c.payload, sa.Text).label("payload_text"),  # type: ignore[attr-defined]
-    postgresql_using="gin",
-    postgresql_ops={"payload_text": "gin_trgm_ops"},
-)
+class JobSearch(SQLModel, table=True):
+    """`q` searches `payload::text` here, case-insensitively (ILIKE), served by trigrams.
+
+    A table of its own, so that status updates of `jobs` never re-index the trigrams. Only
+    triggers on `jobs` write it (migration 0004): a row when a job is inserted, rewritten
+    should its payload ever change, deleted with the job.
+    """
+
+    __tablename__ = "job_search"
+    __table_args__ = (
+        sa.Index(
+            "job_search_payload_text_trgm_idx",
+            "payload_text",
+            postgresql_using="gin",
+            postgresql_ops={"payload_text": "gin_trgm_ops"},
+            postgresql_with={"gin_pending_list_limit": 65536},
+        ),
+    )
+
+    job_id: UUID = Field(
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    )
+    payload_text: str = Field(sa_type=sa.Text)
 
 
 class JobEvent(SQLModel, table=True):

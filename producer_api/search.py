@@ -2,23 +2,39 @@
 
 import json
 import re
-from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
+from producer_api.models import JobSearch
+
+job_search = JobSearch.__table__  # type: ignore[attr-defined]
+
 _HEX_PREFIX = re.compile(r"^[0-9a-f-]{1,36}$")
 
 
-def matches(id_column: Any, payload_column: Any, q: str) -> sa.ColumnElement[bool]:
-    # Payload text is searched as PostgreSQL prints the JSON (served by a trigram index),
-    # so the query is escaped the same way: a quote in q matches \" in the stored text.
+def matching_ids(q: str) -> sa.Select[tuple[UUID]]:
+    """The ids of the jobs `q` finds, all from `job_search` (one row per job).
+
+    The payload's text is searched as PostgreSQL prints the JSON (`payload::text`, served by a
+    trigram index), so the query is escaped the same way: a quote in q matches \\" in the text.
+    An id prefix is looked up in the same table's primary key, so both halves of the OR are
+    index scans of one table (a BitmapOr) and the whole is one semi-join for the planner.
+    """
     needle = json.dumps(q, ensure_ascii=False)[1:-1]
-    in_payload = sa.cast(payload_column, sa.Text).ilike(f"%{_escape_like(needle)}%", escape="\\")
+    in_payload = job_search.c.payload_text.ilike(f"%{_escape_like(needle)}%", escape="\\")
     id_range = uuid_prefix_range(q)
-    if id_range is None:
-        return in_payload
-    return sa.or_(id_column.between(*id_range), in_payload)
+    found: sa.ColumnElement[bool] = (
+        in_payload
+        if id_range is None
+        else sa.or_(job_search.c.job_id.between(*id_range), in_payload)
+    )
+    return sa.select(job_search.c.job_id).where(found)
+
+
+def matches(id_column: sa.ColumnElement[UUID], q: str) -> sa.ColumnElement[bool]:
+    """A condition on `jobs`: its id is one that `q` finds."""
+    return id_column.in_(matching_ids(q))
 
 
 def uuid_prefix_range(q: str) -> tuple[UUID, UUID] | None:

@@ -6,7 +6,7 @@ the same statement (a data-modifying CTE), so a job and its history can never di
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID, uuid4
@@ -165,6 +165,16 @@ class JobFilter:
         """True when the count rollup alone can answer how many jobs match."""
         return not (self.priorities or self.q or self.created_after or self.created_before)
 
+    def only_q(self) -> bool:
+        """True when `q` is the only filter: the search table alone can count the matches."""
+        return bool(self.q) and not (
+            self.statuses
+            or self.types
+            or self.priorities
+            or self.created_after
+            or self.created_before
+        )
+
 
 @dataclass(frozen=True)
 class Page:
@@ -274,23 +284,10 @@ class JobStore:
     async def list_jobs(
         self, where: JobFilter, sort: SortKey, order: SortOrder, limit: int, offset: int
     ) -> Page:
-        conditions = _conditions(where)
-        direction = sa.desc if order == "desc" else sa.asc
-        # Ties broken by (created_at, id) in the same direction, so one index serves a sort.
-        order_by = [direction(jobs.c[sort])]
-        if sort != "created_at":
-            order_by.append(direction(jobs.c.created_at))
-        order_by.append(direction(jobs.c.id))
-        page_query = (
-            sa.select(*(jobs.c[name.strip()] for name in _PUBLIC.split(",")))
-            .where(*conditions)
-            .order_by(*order_by)
-            .limit(limit)
-            .offset(offset)
-        )
+        page_query = page_select(where, sort, order, limit, offset)
         async with self._engine.connect() as conn:
             items = [dict(row) for row in (await conn.execute(page_query)).mappings()]
-            total, is_estimate = await self._count(conn, where, conditions)
+            total, is_estimate = await self._count(conn, where, _conditions(where))
         return Page(items=items, total=total, total_is_estimate=is_estimate)
 
     async def _count(
@@ -304,7 +301,7 @@ class JobStore:
             if where.types:
                 rollup = rollup.where(job_count_deltas.c.type.in_(list(where.types)))
             return int((await conn.execute(rollup)).scalar_one()), False
-        matching = sa.select(sa.literal(1)).select_from(jobs).where(*conditions)
+        matching = matching_select(where, conditions)
         bounded = sa.select(sa.func.count()).select_from(
             matching.limit(self._exact_count_limit + 1).subquery()
         )
@@ -393,6 +390,99 @@ class JobStore:
             await conn.execute(DATABASE_PING)
 
 
+def matching_select(where: JobFilter, conditions: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
+    """A row per job the filter matches, to count (up to a bound) or estimate."""
+    if where.q and where.only_q():
+        # job_search has exactly one row per job: counting there skips the join with jobs.
+        return search.matching_ids(where.q).with_only_columns(sa.literal(1))
+    return sa.select(sa.literal(1)).select_from(jobs).where(*conditions)
+
+
+def page_select(
+    where: JobFilter, sort: SortKey, order: SortOrder, limit: int, offset: int
+) -> sa.Select[Any]:
+    """One page of jobs; see _pending_split for the pages that read pending jobs in order."""
+    columns = [jobs.c[name.strip()] for name in _PUBLIC.split(",")]
+    branches = _pending_split(where, sort)
+    if branches is None:
+        return (
+            sa.select(*columns)
+            .where(*_conditions(where))
+            .order_by(*_order_by(jobs.c, sort, order))
+            .limit(limit)
+            .offset(offset)
+        )
+    # Each branch is ordered and cut at the page's end on its own, so PostgreSQL merges a few
+    # ordered index scans (Merge Append) instead of sorting every matching job. The branches
+    # carry only the sort keys (a branch may be sorted again: rows past an offset are many);
+    # the page's rows are read by id afterwards.
+    keys = [jobs.c.id, jobs.c.created_at] + ([jobs.c[sort]] if sort != "created_at" else [])
+    parts = [
+        sa.select(*keys)
+        .where(*conditions)
+        .order_by(*_order_by(jobs.c, sort, order))
+        .limit(offset + limit)
+        for conditions in branches
+    ]
+    merged = sa.union_all(*parts).subquery("merged")
+    page = (
+        sa.select(merged.c.id)
+        .order_by(*_order_by(merged.c, sort, order))
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+    return (
+        sa.select(*columns)
+        .join_from(jobs, page, jobs.c.id == page.c.id)
+        .order_by(*_order_by(jobs.c, sort, order))
+    )
+
+
+def _order_by(columns: Any, sort: SortKey, order: SortOrder) -> list[sa.ColumnElement[Any]]:
+    direction = sa.desc if order == "desc" else sa.asc
+    # Ties broken by (created_at, id) in the same direction, so one index serves a sort.
+    order_by = [direction(columns[sort])]
+    if sort != "created_at":
+        order_by.append(direction(columns.created_at))
+    order_by.append(direction(columns.id))
+    return order_by
+
+
+# The priorities the schema allows (CHECK priority BETWEEN 1 AND 5).
+_PRIORITIES = (1, 2, 3, 4, 5)
+
+
+def _pending_split(where: JobFilter, sort: SortKey) -> list[list[sa.ColumnElement[bool]]] | None:
+    """The page's conditions split into branches, when pending jobs need another route.
+
+    Only jobs_claim_idx, `(priority DESC, created_at, id) WHERE status = 'pending'`, indexes
+    pending jobs by status (migration 0004 keeps the claim from planning with anything else).
+    So "pending, oldest first" or "by status" would scan jobs_created_at_idx from its oldest,
+    finished, end (seconds at 1M jobs), or sort every match. Per priority, though, the claim
+    index has pending jobs in created_at order: one branch per priority, and one for the other
+    statuses (jobs_status_created_at_not_pending_idx), merge in order.
+    """
+    pending = JobStatus.PENDING
+    statuses = list(where.statuses)
+    if statuses and pending not in statuses:
+        return None
+    if not (sort == "status" or (statuses and sort in ("created_at", "priority"))):
+        return None
+    shared = _conditions(replace(where, statuses=(), priorities=()))
+    by_priority = [jobs.c.priority.in_(list(where.priorities))] if where.priorities else []
+    branches = [
+        [*shared, jobs.c.status == pending.value, jobs.c.priority == priority]
+        for priority in dict.fromkeys(where.priorities or _PRIORITIES)  # once each: no duplicates
+    ]
+    others = [status.value for status in statuses if status != pending]
+    if not statuses:
+        branches.append([*shared, *by_priority, jobs.c.status != pending.value])
+    elif others:
+        branches.append([*shared, *by_priority, jobs.c.status.in_(others)])
+    return branches
+
+
 def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if where.statuses:
@@ -406,7 +496,7 @@ def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
     if where.created_before is not None:
         conditions.append(jobs.c.created_at < where.created_before)
     if where.q:
-        conditions.append(search.matches(jobs.c.id, jobs.c.payload, where.q))
+        conditions.append(search.matches(jobs.c.id, where.q))
     return conditions
 
 

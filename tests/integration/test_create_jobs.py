@@ -146,6 +146,8 @@ async def test_concurrent_requests_with_one_key_create_one_job(
     assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
     assert len({r.json()["id"] for r in responses}) == 1
     assert await db.fetchval("SELECT count(*) FROM jobs") == 1
+    # The replays' INSERT … ON CONFLICT DO NOTHING inserted nothing: one search row.
+    assert await db.fetchval("SELECT count(*) FROM job_search") == 1
 
 
 async def test_batch_creates_all_jobs_in_order(api: httpx.AsyncClient) -> None:

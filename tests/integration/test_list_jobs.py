@@ -1,5 +1,6 @@
 """GET /jobs: filters, search, sorting, pagination and totals."""
 
+import json
 from collections.abc import Iterator
 
 import asyncpg
@@ -102,6 +103,42 @@ async def test_pages_cover_every_job_once_in_order(api: httpx.AsyncClient) -> No
     assert len(seen) == 23
 
 
+@pytest.mark.parametrize("statuses", ["", "pending", "pending,failed"])
+@pytest.mark.parametrize("sort", ["created_at", "status", "priority"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+async def test_pages_with_pending_jobs_come_in_order_whatever_their_priority(
+    api: httpx.AsyncClient, db: asyncpg.Connection, statuses: str, sort: str, order: str
+) -> None:
+    """Pending jobs are read per priority from the claim index and merged: check the merge."""
+    jobs = await create(api, *[email_job(priority=n % 5 + 1) for n in range(14)])
+    for job, status in zip(jobs, ["failed", "completed", "processing"] * 2, strict=False):
+        await db.execute(
+            "UPDATE jobs SET status = $2, locked_by = 'r', locked_until = now() WHERE id = $1",
+            job["id"],
+            status,
+        )
+    # Creation times interleave priorities and statuses, with a tie broken by id.
+    await db.execute(
+        "UPDATE jobs SET created_at = '2026-01-01'::timestamptz + (abs(hashtext(id::text)) % 5)"
+        " * interval '1 minute'"
+    )
+    rows = await db.fetch("SELECT id::text, status, priority, created_at FROM jobs")
+    wanted = [r for r in rows if not statuses or r["status"] in statuses.split(",")]
+    key = {
+        "created_at": lambda r: (r["created_at"], r["id"]),
+        "status": lambda r: (r["status"], r["created_at"], r["id"]),
+        "priority": lambda r: (r["priority"], r["created_at"], r["id"]),
+    }[sort]
+    expected = [r["id"] for r in sorted(wanted, key=key, reverse=order == "desc")]
+
+    seen: list[str] = []
+    for offset in range(0, 16, 4):
+        query = f"sort={sort}&order={order}&limit=4&offset={offset}"
+        seen += await ids_of(api, f"{query}&status={statuses}" if statuses else query)
+
+    assert seen == expected
+
+
 async def test_search_matches_payload_text_case_insensitively(api: httpx.AsyncClient) -> None:
     match, _ = await create(
         api,
@@ -120,6 +157,110 @@ async def test_search_matches_an_id_prefix(api: httpx.AsyncClient) -> None:
 
     assert target in found
     assert all(job_id.startswith(target[:8]) or job_id == target for job_id in found)
+
+
+async def test_search_finds_jobs_created_one_by_one_and_in_batches(
+    api: httpx.AsyncClient,
+) -> None:
+    single = await api.post("/jobs", json=email_job(payload={"subject": "Your parcel left"}))
+    assert single.status_code == 201, single.text
+    batched = await create(
+        api,
+        notification_job(payload={"message": "parcel delivered"}),
+        report_job(),
+        email_job(payload={"body": "A PARCEL for you"}),
+    )
+
+    found = await ids_of(api, "q=parcel")
+
+    assert set(found) == {single.json()["id"], batched[0]["id"], batched[2]["id"]}
+    page = (await api.get("/jobs?q=parcel&type=email")).json()
+    assert (page["total"], page["total_is_estimate"]) == (2, False)
+
+
+async def test_search_finds_jobs_inserted_straight_into_the_table(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """Seed scripts and benchmark loaders INSERT INTO jobs in SQL, many rows at a time."""
+    await db.execute(
+        "INSERT INTO jobs (type, payload) SELECT 'notification', jsonb_build_object("
+        "'user_id', 'u' || n, 'channel', 'push', 'message', 'loaded row ' || n)"
+        " FROM generate_series(1, 30) AS n"
+    )
+
+    page = (await api.get("/jobs?q=loaded%20row%2017")).json()
+
+    assert [job["payload"]["message"] for job in page["items"]] == ["loaded row 17"]
+    assert await db.fetchval("SELECT count(*) FROM job_search") == 30
+
+
+async def test_search_follows_cancelled_and_deleted_jobs(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    kept, cancelled, deleted = await create(
+        api, *[email_job(payload={"subject": f"Renewal notice {n}"}) for n in range(3)]
+    )
+    assert (await api.delete(f"/jobs/{cancelled['id']}")).status_code == 200
+    await db.execute("UPDATE jobs SET status = 'completed' WHERE id = $1", deleted["id"])
+    bulk = await api.post("/jobs/bulk", json={"action": "delete", "ids": [deleted["id"]]})
+    assert bulk.json()["succeeded"] == [deleted["id"]]
+
+    assert set(await ids_of(api, "q=renewal")) == {kept["id"], cancelled["id"]}
+    assert await ids_of(api, "q=renewal&status=cancelled") == [cancelled["id"]]
+    assert (
+        await db.fetchval("SELECT count(*) FROM job_search WHERE job_id = $1", deleted["id"]) == 0
+    )
+
+
+async def test_search_text_is_exactly_the_payload_as_postgresql_prints_it(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await create(api, notification_job(payload={"message": 'tab\there, "quoted", ünï'}))
+
+    mismatches = await db.fetchval(
+        "SELECT count(*) FROM jobs FULL JOIN job_search ON job_search.job_id = jobs.id"
+        " WHERE job_search.payload_text IS DISTINCT FROM jobs.payload::text"
+    )
+
+    assert mismatches == 0
+
+
+async def test_search_follows_a_changed_payload(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    (job,) = await create(api, notification_job(payload={"message": "before"}))
+    await db.execute(
+        'UPDATE jobs SET payload = payload || \'{"message": "after"}\' WHERE id = $1',
+        job["id"],
+    )
+
+    assert await ids_of(api, "q=after") == [job["id"]]
+    assert await ids_of(api, "q=before") == []
+
+
+async def test_search_by_id_prefix_or_text_combines_both(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """A hex-looking q (a date, "cafe") is both an id prefix and text to look for."""
+    by_text, neither = await create(
+        api,
+        report_job(payload={"date_range": {"start": "2026-10-01", "end": "2026-10-31"}}),
+        report_job(),
+    )
+    by_id = "20261001-0000-4000-8000-000000000000"
+    await db.execute(
+        "INSERT INTO jobs (id, type, payload) VALUES ($1, 'report', $2::jsonb)",
+        by_id,
+        json.dumps(report_job()["payload"]),
+    )
+
+    found = await ids_of(api, "q=2026-10-01")
+
+    assert set(found) == {by_text["id"], by_id}
+    assert neither["id"] not in found
+    for query in ("q=2026-10-01", "q=2026-10-01&type=report"):  # counted with and without jobs
+        page = (await api.get(f"/jobs?{query}")).json()
+        assert (page["total"], page["total_is_estimate"]) == (2, False)
 
 
 @pytest.mark.parametrize("needle", ["100%", "a_b", "back\\slash", 'say "hi"', "ünïcödé"])
