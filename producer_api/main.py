@@ -87,7 +87,7 @@ async def _compact_stats_forever(store: JobStore, interval: float) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(app.state.database_url, settings.db_pool_size)
-    store = JobStore(engine, settings.exact_count_limit)
+    store = JobStore(engine, settings.exact_count_limit, settings.exact_count_timeout_ms)
     app.state.store = store
     compactor = asyncio.create_task(
         _compact_stats_forever(store, settings.stats_compact_interval_seconds)

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     # GET /jobs counts matches exactly up to this many, then gives the planner's estimate.
     exact_count_limit: int = Field(default=10_000, ge=100)
+    # ...and gives the estimate too when counting takes longer than this.
+    exact_count_timeout_ms: int = Field(default=100, ge=1)
     stats_compact_interval_seconds: float = Field(default=5.0, gt=0)
 
 

@@ -104,13 +104,15 @@ async def test_pages_cover_every_job_once_in_order(api: httpx.AsyncClient) -> No
 
 
 @pytest.mark.parametrize("statuses", ["", "pending", "pending,failed"])
-@pytest.mark.parametrize("sort", ["created_at", "status", "priority"])
+@pytest.mark.parametrize("sort", ["created_at", "status", "priority", "type"])
 @pytest.mark.parametrize("order", ["asc", "desc"])
 async def test_pages_with_pending_jobs_come_in_order_whatever_their_priority(
     api: httpx.AsyncClient, db: asyncpg.Connection, statuses: str, sort: str, order: str
 ) -> None:
-    """Pending jobs are read per priority from the claim index and merged: check the merge."""
-    jobs = await create(api, *[email_job(priority=n % 5 + 1) for n in range(14)])
+    """Pending jobs are read per priority (and type) from the claim index and merged: check
+    the merge."""
+    factories = [email_job, notification_job, report_job]
+    jobs = await create(api, *[factories[n % 3](priority=n % 5 + 1) for n in range(14)])
     for job, status in zip(jobs, ["failed", "completed", "processing"] * 2, strict=False):
         await db.execute(
             "UPDATE jobs SET status = $2, locked_by = 'r', locked_until = now() WHERE id = $1",
@@ -122,12 +124,13 @@ async def test_pages_with_pending_jobs_come_in_order_whatever_their_priority(
         "UPDATE jobs SET created_at = '2026-01-01'::timestamptz + (abs(hashtext(id::text)) % 5)"
         " * interval '1 minute'"
     )
-    rows = await db.fetch("SELECT id::text, status, priority, created_at FROM jobs")
+    rows = await db.fetch("SELECT id::text, status, priority, type, created_at FROM jobs")
     wanted = [r for r in rows if not statuses or r["status"] in statuses.split(",")]
     key = {
         "created_at": lambda r: (r["created_at"], r["id"]),
         "status": lambda r: (r["status"], r["created_at"], r["id"]),
         "priority": lambda r: (r["priority"], r["created_at"], r["id"]),
+        "type": lambda r: (r["type"], r["created_at"], r["id"]),
     }[sort]
     expected = [r["id"] for r in sorted(wanted, key=key, reverse=order == "desc")]
 
@@ -322,3 +325,32 @@ async def test_total_past_the_bound_is_flagged_as_an_estimate(
     assert filtered["total"] > 100
     assert (by_status["total"], by_status["total_is_estimate"]) == (150, False)
     assert (few["total"], few["total_is_estimate"]) == (0, False)
+
+
+@pytest.fixture(scope="module")
+def impatient_count_api(database_url: str) -> Iterator[str]:
+    env = {"DATABASE_URL": database_url, "EXACT_COUNT_TIMEOUT_MS": "1"}
+    with uvicorn_server("producer_api.main:app", env) as base_url:
+        yield base_url
+
+
+async def test_a_count_past_its_time_limit_gives_a_flagged_estimate(
+    api: httpx.AsyncClient, impatient_count_api: str, db: asyncpg.Connection
+) -> None:
+    await db.execute(
+        """INSERT INTO jobs (type, payload)
+           SELECT 'email', jsonb_build_object('to', 'a@example.com', 'body',
+                  CASE WHEN n % 10 = 0 THEN 'lighthouse keeper ' ELSE 'harbour pilot ' END || n)
+           FROM generate_series(1, 20000) AS n"""
+    )
+    await db.execute("ANALYZE jobs, job_search")
+    query = "/jobs?q=lighthouse&status=pending&limit=5"
+
+    patient = (await api.get(query)).json()
+    async with httpx.AsyncClient(base_url=impatient_count_api) as impatient:
+        hurried = (await impatient.get(query)).json()
+
+    assert (patient["total"], patient["total_is_estimate"]) == (2000, False)
+    assert hurried["total_is_estimate"] is True
+    assert 500 < hurried["total"] < 8000  # the planner's guess, in the right range
+    assert [job["id"] for job in hurried["items"]] == [job["id"] for job in patient["items"]]
