@@ -22,6 +22,7 @@ from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
 from jobdeck_db.startup import StartupGuard
 from worker_service import routes
+from worker_service.claims import ClaimBatcher
 from worker_service.rescuer import Rescuer
 from worker_service.responses import RequestInvalid, error_response, json_response
 from worker_service.settings import Settings, get_settings
@@ -71,6 +72,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     pending = PendingJobs(url)
     await pending.start()
     app.state.store, app.state.pending = store, pending
+    app.state.claims = ClaimBatcher(store)
     rescuer = asyncio.create_task(
         Rescuer(store, settings.rescue_interval_seconds, settings.rescue_batch_size).run_forever()
     )

@@ -20,6 +20,7 @@ from job_contract.worker_api import (
     WorkerId,
 )
 from worker_service import metrics
+from worker_service.claims import ClaimBatcher
 from worker_service.responses import RequestInvalid, error_response, json_response, parse
 from worker_service.settings import Settings
 from worker_service.store import REPORT_QUERIES, Outcome, WorkerStore, public
@@ -66,11 +67,12 @@ async def process(request: Request) -> Response:
     types = _types(options.types)
     worker_id = options.worker_id or f"runner-{uuid4().hex[:12]}"
     store, pending = _store(request), request.app.state.pending
+    claims: ClaimBatcher = request.app.state.claims
     loop = asyncio.get_running_loop()
     deadline = loop.time() + options.wait
     while True:
         wakeup = pending.current()  # taken before the claim, so no notification slips by
-        claimed = await store.claim(worker_id, options.limit or 1, types)
+        claimed = await claims.claim(worker_id, options.limit or 1, types)
         remaining = deadline - loop.time()
         if claimed or remaining <= 0:
             break

@@ -166,3 +166,45 @@ async def test_bad_claim_options_are_a_422_naming_them(worker: httpx.AsyncClient
         response = await claim(worker, query)
         assert response.status_code == 422, query
         assert response.json()["detail"][0]["loc"] == ["query", field]
+
+
+async def test_one_runners_concurrent_claims_share_statements_and_never_overlap(
+    worker: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await insert_jobs(db, 400)
+    claimed: Counter[str] = Counter()
+    requests_with_jobs = 0
+
+    async def slot(limit: int) -> None:
+        nonlocal requests_with_jobs
+        while True:
+            jobs = (await claim(worker, f"worker_id=runner-16&limit={limit}")).json()["jobs"]
+            if not jobs:
+                return
+            assert len(jobs) <= limit
+            assert {job["locked_by"] for job in jobs} == {"runner-16"}
+            claimed.update(job["id"] for job in jobs)
+            requests_with_jobs += 1
+
+    await asyncio.gather(*(slot(limit=1 + i % 3) for i in range(16)))
+
+    assert len(claimed) == 400
+    assert set(claimed.values()) == {1}
+    # Claims made by one statement commit together and share the event's time.
+    statements = await db.fetchval(
+        "SELECT count(DISTINCT at) FROM job_events WHERE kind = 'claimed'"
+    )
+    assert statements < requests_with_jobs
+
+
+async def test_one_runners_slots_racing_for_one_job_have_one_winner(
+    worker: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    for _ in range(5):
+        [job_id] = await insert_jobs(db)
+
+        responses = await asyncio.gather(*(claim(worker, "worker_id=same") for _ in range(30)))
+
+        winners = [r for r in responses if r.status_code == 200]
+        assert [winner.json()["id"] for winner in winners] == [job_id]
+        assert {r.status_code for r in responses} == {200, 204}
