@@ -9,7 +9,8 @@ else the local PostgreSQL at 127.0.0.1:5432), side by side:
     asyncpg pools) called from this process: `single` (16 connections, one job per claim,
     then its complete) and `batch` (4 connections, 50 jobs per claim and per complete);
 (b) full path: real runners (`python -m worker_service.runner --no-op`) through a real
-    worker service (`uvicorn worker_service.main:app`), in the same two shapes;
+    worker service (`uvicorn worker_service.main:app`): `single` (40 slots, one job per
+    claim; its round trips, not its CPU, bound a runner with 16) and `batch` as in (a);
 (c) pickup latency: one job inserted at a time beside an idle long-polling runner; the
     database's own clock says how long it took from the INSERT to the claim;
 (d) (b) again with 1,000,000 completed jobs (and their events) in the table.
@@ -641,7 +642,10 @@ def phase_list(args: argparse.Namespace, key: str) -> Throughput:
         "d": f"(d) full path, {args.big_table:,} finished",
     }
     prefix, shape = key.split("_")
-    connections = args.single_concurrency if shape == "single" else args.batch_concurrency
+    if shape == "batch":
+        connections = args.batch_concurrency
+    else:  # a runner keeps more single claims in flight than a raw loop needs connections
+        connections = args.single_concurrency if prefix == "a" else args.single_slots
     return Throughput(
         key=key,
         title=f"{titles[prefix]}, {shape}",
@@ -842,7 +846,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--jobs", type=positive, default=20_000, help="no-op jobs per round (20,000)")
     add("--rounds", type=positive, default=3, help="rounds per throughput figure (3)")
     add("--big-table", type=int, default=1_000_000, help="finished jobs for (d); 0 skips (d)")
-    add("--single-concurrency", type=positive, default=16, help="connections/slots, single (16)")
+    add("--single-concurrency", type=positive, default=16, help="connections, (a) single (16)")
+    add("--single-slots", type=positive, default=40, help="runner slots, (b)/(d) single (40)")
     add("--batch-concurrency", type=positive, default=4, help="connections/slots, batch (4)")
     add("--batch-size", type=positive, default=50, help="jobs per claim and complete, batch (50)")
     add("--pickup-jobs", type=positive, default=200, help="jobs inserted one by one for (c)")
