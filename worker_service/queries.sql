@@ -51,7 +51,9 @@ WITH outcome AS (
 ), held AS (
     SELECT jobs.id, jobs.locked_by AS runner, outcome.result
     FROM jobs JOIN outcome USING (id)
-    WHERE jobs.id = ANY($1::uuid[])  -- restated so the primary key finds the rows directly
+    -- The ids restated, so that with many jobs processing the planner can look these up by
+    -- primary key instead of walking the status index (it does while few are processing).
+    WHERE jobs.id = ANY($1::uuid[])
       AND jobs.status = 'processing'
       AND (outcome.attempt IS NULL OR jobs.attempts = outcome.attempt)
       AND ($4::text IS NULL OR jobs.locked_by = $4)
