@@ -305,11 +305,16 @@ async def test_bad_parameter_is_a_422_naming_it(
     assert [error["loc"] for error in response.json()["detail"]] == [["query", field]]
 
 
-@pytest.fixture(scope="module")
-def small_bound_api(database_url: str) -> Iterator[str]:
-    env = {"DATABASE_URL": database_url, "EXACT_COUNT_LIMIT": "100"}
+def producer_api_with(database_url: str, **settings: str) -> Iterator[str]:
+    """A producer API of its own, with these settings (as environment variables)."""
+    env = {"DATABASE_URL": database_url, **{name.upper(): v for name, v in settings.items()}}
     with uvicorn_server("producer_api.main:app", env) as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="module")
+def small_bound_api(database_url: str) -> Iterator[str]:
+    yield from producer_api_with(database_url, exact_count_limit="100")
 
 
 async def test_total_past_the_bound_is_flagged_as_an_estimate(
@@ -329,17 +334,13 @@ async def test_total_past_the_bound_is_flagged_as_an_estimate(
 
 @pytest.fixture(scope="module")
 def impatient_count_api(database_url: str) -> Iterator[str]:
-    env = {"DATABASE_URL": database_url, "EXACT_COUNT_TIMEOUT_MS": "1"}
-    with uvicorn_server("producer_api.main:app", env) as base_url:
-        yield base_url
+    yield from producer_api_with(database_url, exact_count_timeout_ms="1")
 
 
 @pytest.fixture(scope="module")
 def patient_count_api(database_url: str) -> Iterator[str]:
     # A busy CI machine must not turn the exact count this test compares with into an estimate.
-    env = {"DATABASE_URL": database_url, "EXACT_COUNT_TIMEOUT_MS": "60000"}
-    with uvicorn_server("producer_api.main:app", env) as base_url:
-        yield base_url
+    yield from producer_api_with(database_url, exact_count_timeout_ms="60000")
 
 
 async def test_a_count_past_its_time_limit_gives_a_flagged_estimate(
