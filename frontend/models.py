@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from job_contract import FINAL_STATUSES, JobStatus
-from job_contract.statuses import RETRYABLE_STATUSES
+from job_contract import FINAL_STATUSES, JobAction, JobStatus
+from job_contract.transitions import allows
 
 
 class _Lenient(BaseModel):
@@ -53,11 +53,11 @@ class Job(_Lenient):
 
     @property
     def can_cancel(self) -> bool:
-        return self.status == JobStatus.PENDING
+        return allows(JobAction.CANCEL, self.status)
 
     @property
     def can_retry(self) -> bool:
-        return self.status in RETRYABLE_STATUSES
+        return allows(JobAction.RETRY, self.status)
 
     @property
     def has_artifact(self) -> bool:

@@ -1,7 +1,7 @@
 """One payload model per job type; unknown fields are refused."""
 
 from datetime import date
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, model_validator
 
@@ -30,9 +30,14 @@ class DateRange(_Payload):
         return self
 
 
+ReportType = Literal["jobs_summary", "failures", "throughput"]
+REPORT_TYPES: tuple[ReportType, ...] = get_args(ReportType)
+ReportFormat = Literal["csv", "pdf"]
+
+
 class ReportPayload(_Payload):
-    report_type: Literal["jobs_summary", "failures", "throughput"]
-    format: Literal["csv", "pdf"]
+    report_type: ReportType
+    format: ReportFormat
     date_range: DateRange
 
 

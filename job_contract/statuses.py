@@ -17,12 +17,6 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-# A job in one of these has stopped moving; only these may be deleted.
-FINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
-# A manual retry brings these back to pending.
-RETRYABLE_STATUSES = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
-
-
 class EventKind(StrEnum):
     """One entry of a job's timeline, written in the same transaction as the change."""
 

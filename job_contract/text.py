@@ -1,7 +1,5 @@
 """String types shared by payloads and requests."""
 
-from typing import Annotated
-
 from pydantic import AfterValidator
 
 
@@ -14,4 +12,3 @@ def reject_nul(value: str) -> str:
 
 # Every free-text field of the contract refuses NUL, which would never reach the database.
 NoNul = AfterValidator(reject_nul)
-Text = Annotated[str, NoNul]

@@ -1,1 +1,2 @@
-"""Database plumbing both services share: where PostgreSQL is, and whether it is migrated."""
+"""Database plumbing both services share: where PostgreSQL is, whether it is migrated and
+reachable, and how each service keeps its SQL."""

@@ -6,7 +6,7 @@ import asyncpg
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from jobdeck_db.startup import StartupRefused
+from jobdeck_runtime.startup import StartupRefused
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 MIGRATE_COMMAND = "alembic upgrade head"

@@ -2,7 +2,7 @@
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from jobdeck_db.startup import StartupRefused
+from jobdeck_runtime.startup import StartupRefused
 
 _ACCEPTED_SCHEMES = ("postgresql", "postgres")
 

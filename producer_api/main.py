@@ -16,7 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
-from jobdeck_db.startup import StartupGuard
+from jobdeck_runtime.startup import StartupGuard
 from producer_api.db import create_engine, is_unavailable
 from producer_api.errors import (
     ArtifactNotFound,

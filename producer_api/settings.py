@@ -5,7 +5,7 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from jobdeck_db.startup import load_settings
+from jobdeck_runtime.settings import load_settings
 
 
 class Settings(BaseSettings):

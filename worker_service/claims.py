@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from job_contract.worker_api import MAX_BATCH_CLAIM
+from job_contract.bounds import MAX_CLAIM_BATCH
 from worker_service.store import WorkerStore
 
 # Same runner, same job types: the rows one statement claims can go to any of them.
@@ -62,11 +62,11 @@ class ClaimBatcher:
             del self._running[key]
 
     def _take_group(self, key: _Key) -> list[_Waiting]:
-        """The oldest waiting claims whose limits add up to at most MAX_BATCH_CLAIM."""
+        """The oldest waiting claims whose limits add up to at most MAX_CLAIM_BATCH."""
         waiting = self._waiting.get(key, [])
         group: list[_Waiting] = []
         total = 0
-        while waiting and (not group or total + waiting[0][0] <= MAX_BATCH_CLAIM):
+        while waiting and (not group or total + waiting[0][0] <= MAX_CLAIM_BATCH):
             limit, share = waiting.pop(0)
             group.append((limit, share))
             total += limit

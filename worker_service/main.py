@@ -20,7 +20,7 @@ from starlette.routing import Route
 from jobdeck_db.availability import is_connection_problem
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
-from jobdeck_db.startup import StartupGuard
+from jobdeck_runtime.startup import StartupGuard
 from worker_service import routes
 from worker_service.claims import ClaimBatcher
 from worker_service.rescuer import Rescuer

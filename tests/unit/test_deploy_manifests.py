@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
-from job_contract.worker_api import MAX_WAIT_SECONDS
+from job_contract.bounds import MAX_WAIT_SECONDS
 from producer_api import db as producer_db
 from tests.env_example import env_example_keys
 from tests.route_tables import frontend_routes, producer_routes, worker_routes

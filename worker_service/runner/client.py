@@ -11,7 +11,7 @@ from uuid import UUID
 
 import aiohttp
 
-from job_contract.worker_api import MAX_WAIT_SECONDS
+from job_contract.bounds import MAX_WAIT_SECONDS
 
 
 class WorkerServiceUnavailable(Exception):

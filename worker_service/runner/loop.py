@@ -21,7 +21,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from job_contract import JobType, validate_payload
-from job_contract.worker_api import MAX_WAIT_SECONDS
+from job_contract.bounds import MAX_WAIT_SECONDS
 from worker_service.runner.acks import Acknowledger
 from worker_service.runner.client import WorkerServiceClient, WorkerServiceUnavailable
 from worker_service.runner.context import JobContext

@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from jobdeck_db.startup import load_settings
+from jobdeck_runtime.settings import load_settings
 from worker_service.runner.smtp_url import parse_smtp_url
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -1,15 +1,8 @@
-"""Refuse to start, in one line, when the database is not usable as configured."""
+"""Refuse to start, in one line, when a service cannot run as configured."""
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
 
-from pydantic import ValidationError
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class StartupRefused(Exception):
@@ -44,19 +37,3 @@ class StartupGuard:
             return await receive()
 
         await self.app(scope, receive_with_startup, send)
-
-
-Loaded = TypeVar("Loaded")
-
-
-def load_settings(settings_class: Callable[[], Loaded]) -> Loaded:
-    """Read a service's settings, or stop at once with one line naming each bad variable."""
-    try:
-        return settings_class()
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
-            f" (got {problem['input']!r})"
-            for problem in error.errors(include_url=False)
-        )
-        raise SystemExit(f"Invalid settings: {problems}") from None

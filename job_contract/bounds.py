@@ -1,0 +1,57 @@
+"""The numbers the contract is held to: value ranges, batch sizes, windows and caps.
+
+Requests are validated against these, the SQL binds them, the runner and the dashboard
+read them from here; none of them is written down anywhere else.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field
+
+MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 1, 5, 3
+PRIORITIES = tuple(range(MIN_PRIORITY, MAX_PRIORITY + 1))
+MIN_ATTEMPTS, MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS = 1, 25, 3
+
+Priority = Annotated[
+    int,
+    Field(ge=MIN_PRIORITY, le=MAX_PRIORITY, description=f"{MAX_PRIORITY} is the most urgent"),
+]
+MaxAttempts = Annotated[int, Field(ge=MIN_ATTEMPTS, le=MAX_ATTEMPTS)]
+
+# POST /jobs/batch creates, and POST /jobs/bulk acts on, at most this many jobs at once.
+MAX_JOBS_PER_REQUEST = 1_000
+# GET /jobs pages.
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+MAX_OFFSET = 1_000_000
+MAX_SEARCH_CHARS = 200
+
+# The worker protocol.
+MAX_CLAIM_BATCH = 100
+MAX_COMPLETE_BATCH = 100
+MAX_WAIT_SECONDS = 30
+MAX_ERROR_CHARS = 10_000
+
+# A failures report lists at most this many jobs, the newest.
+REPORT_ROW_CAP = 1_000
+
+StatsWindowName = Literal["1h", "24h", "7d"]
+
+
+@dataclass(frozen=True)
+class StatsWindow:
+    """A throughput window: how it reads, and the buckets its chart is made of."""
+
+    label: str
+    bucket: timedelta
+    buckets: int
+
+
+STATS_WINDOWS: dict[StatsWindowName, StatsWindow] = {
+    "1h": StatsWindow("last hour", timedelta(minutes=1), 60),
+    "24h": StatsWindow("last 24 hours", timedelta(hours=1), 24),
+    "7d": StatsWindow("last 7 days", timedelta(hours=6), 28),
+}
+DEFAULT_STATS_WINDOW: StatsWindowName = "1h"
+assert tuple(STATS_WINDOWS) == get_args(StatsWindowName)
