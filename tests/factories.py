@@ -1,6 +1,9 @@
-"""Valid job requests with defaults, overridable per test."""
+"""Valid job requests with defaults, overridable per test, and jobs created from them through
+the producer API (the way every client creates them)."""
 
 from typing import Any
+
+import httpx
 
 
 def email_job(**overrides: Any) -> dict[str, Any]:
@@ -23,3 +26,19 @@ def notification_job(**overrides: Any) -> dict[str, Any]:
     payload = {"user_id": "user-42", "channel": "push", "message": "Your export is ready"}
     payload.update(overrides.pop("payload", {}))
     return {"type": "notification", "payload": payload, **overrides}
+
+
+async def create_job(api: httpx.AsyncClient, job: dict[str, Any] | None = None) -> dict[str, Any]:
+    """POST /jobs (an e-mail job unless told otherwise); the created job."""
+    response = await api.post("/jobs", json=job or email_job())
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def create_jobs(api: httpx.AsyncClient, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """POST /jobs/batch; the created jobs, in order."""
+    response = await api.post("/jobs/batch", json={"jobs": jobs})
+    assert response.status_code == 201, response.text
+    created: list[dict[str, Any]] = response.json()["jobs"]
+    return created
