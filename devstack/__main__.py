@@ -1,9 +1,8 @@
-"""Start PostgreSQL (embedded unless DATABASE_URL), migrate, then every service; Ctrl-C stops all.
+"""`make run`: PostgreSQL (embedded unless DATABASE_URL), migrations, then every service.
 
-Services that are not in the tree yet are skipped, so this grows with the project.
+Ctrl-C stops them all.
 """
 
-import importlib.util
 import os
 import signal
 import socket
@@ -22,7 +21,6 @@ from jobdeck_db.settings import configured_database_url, database_url
 @dataclass
 class Service:
     name: str
-    module: str  # must be importable for the service to start
     args: list[str]
     port: int | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -56,21 +54,10 @@ def _services() -> list[Service]:
             name: os.environ.get(name, default) for name, default in SEED_RUNNER_DEFAULTS.items()
         }
     return [
-        Service(
-            "producer API",
-            "producer_api.main",
-            uvicorn("producer_api.main:app", producer),
-            producer,
-        ),
-        Service(
-            "worker service",
-            "worker_service.main",
-            uvicorn("worker_service.main:app", worker),
-            worker,
-        ),
+        Service("producer API", uvicorn("producer_api.main:app", producer), producer),
+        Service("worker service", uvicorn("worker_service.main:app", worker), worker),
         Service(
             "dashboard",
-            "frontend.main",
             uvicorn("frontend.main:app", frontend),
             frontend,
             {
@@ -78,20 +65,11 @@ def _services() -> list[Service]:
                 "WORKER_SERVICE_URL": f"http://localhost:{worker}",
             },
         ),
-        Service(
-            "runner 1", "worker_service.runner", ["-m", "worker_service.runner"], env=runner_env
-        ),
-        Service(
-            "runner 2", "worker_service.runner", ["-m", "worker_service.runner"], env=runner_env
+        *(
+            Service(f"runner {number}", ["-m", "worker_service.runner"], env=runner_env)
+            for number in (1, 2)
         ),
     ]
-
-
-def _present(service: Service) -> bool:
-    try:
-        return importlib.util.find_spec(service.module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def _port_in_use(port: int) -> bool:
@@ -104,7 +82,7 @@ def _stop_like_ctrl_c(signum: int, frame: object) -> None:
 
 
 def main() -> int:
-    services = [service for service in _services() if _present(service)]
+    services = _services()
     busy = [s for s in services if s.port and _port_in_use(s.port)]
     if busy:
         names = ", ".join(f"{s.port} ({s.name})" for s in busy)

@@ -6,7 +6,7 @@ from devstack.__main__ import _services
 
 
 def runner_envs() -> list[dict[str, str]]:
-    return [service.env for service in _services() if service.module == "worker_service.runner"]
+    return [service.env for service in _services() if "worker_service.runner" in service.args]
 
 
 def test_seeded_runs_simulate_slow_and_failing_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
