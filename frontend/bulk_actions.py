@@ -27,9 +27,10 @@ def _allowed(action: JobAction) -> str:
 
 @dataclass(frozen=True)
 class BulkWording:
-    verb: str  # the question's verb: "Cancel 3 selected jobs?"
+    verb: str  # the button and the question: "Cancel 3 selected jobs?"
     done: str  # the outcome's heading: "Cancelled: 2 of 3 jobs."
     rule: str  # which jobs it acts on, and that the rest are left alone
+    destructive: bool = False  # cannot be undone: its buttons look dangerous
 
 
 BULK_WORDING = MappingProxyType(
@@ -48,6 +49,7 @@ BULK_WORDING = MappingProxyType(
             "Deleted",
             f"{_sentence(_allowed(JobAction.DELETE))} jobs are deleted for good,"
             f" with their history; {_SKIPPED}",
+            destructive=True,
         ),
     }
 )

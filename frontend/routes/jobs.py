@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import QueryParams
 
-from frontend.bulk_actions import BulkPanel
+from frontend.bulk_actions import BULK_WORDING, BulkPanel
 from frontend.client import Conflict, NotFound, ProducerApi
 from frontend.deps import ApiDep
 from frontend.job_query import PAGE_SIZES, PRIORITIES, JobQuery
@@ -37,6 +37,7 @@ async def _list_page(
         "query": query,
         "jobs": jobs,
         "bulk": bulk,
+        "bulk_actions": BULK_WORDING,
         "selected": {str(job_id) for job_id in bulk.ids} if bulk and not bulk.outcome else set(),
         "statuses": list(JobStatus),
         "types": list(JobType),

@@ -22,3 +22,9 @@ def test_the_question_and_the_outcome_name_the_action() -> None:
     assert retry is not None
     assert (retry.verb, retry.done) == ("Retry", "Sent back to pending")
     assert BulkPanel(None, problem="Unknown action.").wording is None
+
+
+def test_only_deleting_cannot_be_undone() -> None:
+    destructive = [action for action, wording in BULK_WORDING.items() if wording.destructive]
+
+    assert destructive == [JobAction.DELETE]
