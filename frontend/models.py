@@ -14,8 +14,7 @@ from job_contract.transitions import allows
 
 
 class Job(JobDetail):
-    """A job as the pages show it. One from a list page, or an action's answer, comes
-    without its timeline."""
+    """A job as the pages show it; one from a list page comes without its timeline."""
 
     events: list[EventPublic] = Field(default_factory=list)
 
