@@ -9,11 +9,17 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from frontend.models import Artifact, BulkOutcome, Job, JobPage, JobType, Runner, Stats
+from frontend.models import Artifact, Job, JobList
+from job_contract import JobAction, JobPublic
+from job_contract.bounds import StatsWindowName
+from job_contract.producer_api import BulkResult, JobTypeInfo, Stats
+from job_contract.worker_api import RunnerPublic
 
 logger = logging.getLogger("frontend")
+
+_JOB_TYPES = TypeAdapter(list[JobTypeInfo])
 
 
 class ApiUnavailable(Exception):
@@ -58,7 +64,7 @@ def _detail(response: httpx.Response) -> Any:
 class ProducerApi:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
-        self._job_types: list[JobType] | None = None
+        self._job_types: list[JobTypeInfo] | None = None
 
     @property
     def url(self) -> str:
@@ -89,34 +95,35 @@ class ProducerApi:
             return False
         return True
 
-    async def stats(self, window: str) -> Stats:
+    async def stats(self, window: StatsWindowName) -> Stats:
         response = await self._send("GET", "/stats", params={"window": window})
-        return Stats.model_validate(response.json())
+        return Stats.model_validate_json(response.content)
 
-    async def list_jobs(self, params: Sequence[tuple[str, str | int]]) -> JobPage:
+    async def list_jobs(self, params: Sequence[tuple[str, str | int]]) -> JobList:
         response = await self._send("GET", "/jobs", params=list(params))
-        return JobPage.model_validate(response.json())
+        return JobList.model_validate_json(response.content)
 
     async def get_job(self, job_id: UUID) -> Job:
-        return Job.model_validate((await self._send("GET", f"/jobs/{job_id}")).json())
+        return Job.model_validate_json((await self._send("GET", f"/jobs/{job_id}")).content)
 
-    async def create_job(self, request: dict[str, Any], idempotency_key: str) -> Job:
+    async def create_job(self, request: dict[str, Any], idempotency_key: str) -> JobPublic:
         response = await self._send(
             "POST", "/jobs", json=request, headers={"Idempotency-Key": idempotency_key}
         )
-        return Job.model_validate(response.json())
+        return JobPublic.model_validate_json(response.content)
 
-    async def cancel_job(self, job_id: UUID) -> Job:
-        return Job.model_validate((await self._send("DELETE", f"/jobs/{job_id}")).json())
+    async def cancel_job(self, job_id: UUID) -> JobPublic:
+        response = await self._send("DELETE", f"/jobs/{job_id}")
+        return JobPublic.model_validate_json(response.content)
 
-    async def retry_job(self, job_id: UUID) -> Job:
-        return Job.model_validate((await self._send("POST", f"/jobs/{job_id}/retry")).json())
+    async def retry_job(self, job_id: UUID) -> JobPublic:
+        response = await self._send("POST", f"/jobs/{job_id}/retry")
+        return JobPublic.model_validate_json(response.content)
 
-    async def bulk(self, action: str, ids: Sequence[UUID]) -> BulkOutcome:
+    async def bulk(self, action: JobAction, ids: Sequence[UUID]) -> BulkResult:
         body = {"action": action, "ids": [str(job_id) for job_id in ids]}
-        return BulkOutcome.model_validate(
-            (await self._send("POST", "/jobs/bulk", json=body)).json()
-        )
+        response = await self._send("POST", "/jobs/bulk", json=body)
+        return BulkResult.model_validate_json(response.content)
 
     async def artifact(self, job_id: UUID) -> Artifact:
         response = await self._send("GET", f"/jobs/{job_id}/artifact")
@@ -126,11 +133,11 @@ class ProducerApi:
             content_disposition=response.headers.get("content-disposition"),
         )
 
-    async def job_types(self) -> list[JobType]:
+    async def job_types(self) -> list[JobTypeInfo]:
         # The types and their schemas are fixed for the life of an API process: ask once.
         if self._job_types is None:
             response = await self._send("GET", "/job-types")
-            self._job_types = [JobType.model_validate(item) for item in response.json()]
+            self._job_types = _JOB_TYPES.validate_json(response.content)
         return self._job_types
 
 
@@ -138,7 +145,7 @@ class WorkerService:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
 
-    async def runners(self) -> list[Runner] | None:
+    async def runners(self) -> list[RunnerPublic] | None:
         """The runners the worker service knows, or None when it cannot be asked.
 
         The pages show "unreachable" rather than an error: the dashboard works without it.
@@ -150,16 +157,16 @@ class WorkerService:
         except (httpx.HTTPError, ValueError) as error:
             logger.info("worker service unreachable: %s", error)
             return None
-        items = body.get("workers", body.get("items")) if isinstance(body, dict) else body
-        if not isinstance(items, list):
+        if not isinstance(body, list):
             logger.warning("worker service sent no list of runners: %.200r", body)
             return None
-        return [runner for item in items if (runner := _runner(item)) is not None]
+        return [runner for item in body if (runner := _runner(item)) is not None]
 
 
-def _runner(item: Any) -> Runner | None:
+def _runner(item: Any) -> RunnerPublic | None:
+    # One runner the dashboard cannot read (a newer worker service, say) must not hide the rest.
     try:
-        return Runner.model_validate(item)
+        return RunnerPublic.model_validate(item)
     except ValidationError:
         logger.warning("skipping a runner the dashboard cannot read: %.200r", item)
         return None

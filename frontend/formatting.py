@@ -5,6 +5,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from job_contract import JobType
+
 _UNITS = ((86_400, "d"), (3_600, "h"), (60, "min"), (1, "s"))
 
 
@@ -53,9 +55,9 @@ def _notification(payload: Mapping[str, Any]) -> str:
 
 
 _SUMMARIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "email": _email,
-    "report": _report,
-    "notification": _notification,
+    JobType.EMAIL: _email,
+    JobType.REPORT: _report,
+    JobType.NOTIFICATION: _notification,
 }
 
 

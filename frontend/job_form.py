@@ -10,6 +10,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from job_contract import JobType
+from job_contract.bounds import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_PRIORITY,
+    MAX_ATTEMPTS,
+    MAX_PRIORITY,
+    MIN_ATTEMPTS,
+    PRIORITIES,
+)
+
 Widget = Literal["text", "email", "textarea", "select", "radio", "date", "datetime-local", "number"]
 
 # Strings allowed to be longer than a line get a textarea.
@@ -48,24 +58,32 @@ class FormField:
         return _html_id(self.name)
 
 
+# One line under each built-in type's name, saying what a job of it does.
+TYPE_BLURBS: Mapping[str, str] = {
+    JobType.EMAIL: "Send an e-mail through SMTP (or the outbox).",
+    JobType.REPORT: "Build a CSV or PDF report of the jobs data.",
+    JobType.NOTIFICATION: "Push, text or e-mail a user.",
+}
+
 # The fields every job has, whatever its type (the API's defaults, shown as such).
 JOB_FIELDS = (
     FormField(
         "priority",
         "Priority",
         "radio",
-        options=("1", "2", "3", "4", "5"),
-        hint="5 is the most urgent: runners take higher priorities first.",
-        default="3",
+        options=tuple(str(priority) for priority in PRIORITIES),
+        hint=f"{MAX_PRIORITY} is the most urgent: runners take higher priorities first.",
+        default=str(DEFAULT_PRIORITY),
     ),
     FormField(
         "max_attempts",
         "Attempts",
         "number",
-        hint="How many times a runner may try before the job fails (1–25).",
-        default="3",
-        minimum=1,
-        maximum=25,
+        hint="How many times a runner may try before the job fails"
+        f" ({MIN_ATTEMPTS}–{MAX_ATTEMPTS}).",
+        default=str(DEFAULT_MAX_ATTEMPTS),
+        minimum=MIN_ATTEMPTS,
+        maximum=MAX_ATTEMPTS,
     ),
     FormField(
         "scheduled_for",
@@ -211,3 +229,7 @@ class JobForm:
 
     def id_of(self, name: str) -> str:
         return _html_id(name)
+
+    @staticmethod
+    def blurb(job_type: str) -> str:
+        return TYPE_BLURBS.get(job_type, "")

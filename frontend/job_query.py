@@ -11,13 +11,18 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from job_contract import JobStatus, JobType
+from job_contract.bounds import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH_CHARS
+from job_contract.bounds import PRIORITIES as PRIORITY_RANGE
 
 SORT_KEYS = ("created_at", "updated_at", "priority", "status", "type")
-PAGE_SIZES = (10, 20, 50, 100)
-PRIORITIES = ("5", "4", "3", "2", "1")
+# The sizes offered: the API's default among them, none over the largest page it serves.
+PAGE_SIZES = tuple(
+    sorted(size for size in {10, 50, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE} if size <= MAX_PAGE_SIZE)
+)
+# The filter's choices, most urgent first.
+PRIORITIES = tuple(str(priority) for priority in reversed(PRIORITY_RANGE))
 # The order a column sorts in when first clicked: newest and most urgent first, names A→Z.
 _FIRST_ORDER = {"created_at": "desc", "updated_at": "desc", "priority": "desc"}
-_SEARCH_MAX = 200
 
 
 def _one_of(raw: str | None, allowed: tuple[str, ...], default: str) -> str:
@@ -42,13 +47,13 @@ class JobQuery:
     sort: str = "created_at"
     order: str = "desc"
     page: int = 1
-    limit: int = 20
+    limit: int = DEFAULT_PAGE_SIZE
 
     @classmethod
     def from_params(cls, params: QueryParams) -> "JobQuery":
         limit = _positive_int(params.get("limit"), cls.limit)
         return cls(
-            q=params.get("q", "").strip()[:_SEARCH_MAX],
+            q=params.get("q", "").strip()[:MAX_SEARCH_CHARS],
             statuses=_known(params.getlist("status"), {s.value for s in JobStatus}),
             types=_known(params.getlist("type"), {t.value for t in JobType}),
             priority=_one_of(params.get("priority"), PRIORITIES, ""),

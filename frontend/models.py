@@ -1,47 +1,22 @@
-"""What the dashboard reads from the producer API and the worker service.
+"""What the pages add to the contract's models: a job's short id and what its status allows.
 
-Parsed leniently (unknown fields ignored) so that a newer API does not break the pages.
+Everything the dashboard reads over HTTP is parsed with job_contract's models; only the
+helpers the templates lean on are defined here.
 """
 
-from datetime import datetime
-from typing import Any
-from uuid import UUID
+from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
-from job_contract import FINAL_STATUSES, JobAction, JobStatus
+from job_contract import FINAL_STATUSES, EventPublic, JobAction, JobDetail, JobStatus, JobType
+from job_contract.producer_api import JobPage
 from job_contract.transitions import allows
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+class Job(JobDetail):
+    """A job as the pages show it; one from a list page comes without its timeline."""
 
-
-class JobEvent(_Lenient):
-    kind: str
-    at: datetime
-    attempt: int = 0
-    worker_id: str | None = None
-    detail: str | None = None
-
-
-class Job(_Lenient):
-    id: UUID
-    type: str
-    status: JobStatus
-    priority: int
-    payload: dict[str, Any]
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    attempts: int
-    max_attempts: int
-    scheduled_for: datetime | None = None
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None = None
-    locked_by: str | None = None
-    locked_until: datetime | None = None
-    events: list[JobEvent] = []
+    events: list[EventPublic] = Field(default_factory=list)
 
     @property
     def short_id(self) -> str:
@@ -62,66 +37,19 @@ class Job(_Lenient):
     @property
     def has_artifact(self) -> bool:
         """Report jobs upload their file before they complete."""
-        return self.type == "report" and self.status == JobStatus.COMPLETED
+        return self.type == JobType.REPORT and self.status == JobStatus.COMPLETED
 
 
-class JobPage(_Lenient):
-    items: list[Job]
-    total: int
-    total_is_estimate: bool = False
-    limit: int
-    offset: int
+class JobList(JobPage):
+    """A page of GET /jobs, its rows read as Jobs."""
+
+    items: list[Job]  # type: ignore[assignment]  # a Job is a JobPublic with helpers
 
 
-class ThroughputBucket(_Lenient):
-    bucket: datetime
-    completed: int
-    failed: int
+@dataclass(frozen=True)
+class Artifact:
+    """The file a report job produced, as the producer API serves it."""
 
-
-class Stats(_Lenient):
-    by_status: dict[JobStatus, int]
-    by_type: dict[str, int]
-    total: int
-    throughput: list[ThroughputBucket]
-
-
-class JobType(_Lenient):
-    type: str
-    payload_schema: dict[str, Any] = Field(alias="schema")
-
-
-class SkippedJob(_Lenient):
-    id: UUID
-    reason: str
-
-
-class BulkOutcome(_Lenient):
-    succeeded: list[UUID]
-    skipped: list[SkippedJob]
-
-
-class Artifact(_Lenient):
     content: bytes
     content_type: str
     content_disposition: str | None
-
-
-class Runner(_Lenient):
-    """One runner as the worker service reports it; every field but the id is optional."""
-
-    worker_id: str
-    status: str = "unknown"
-    last_heartbeat_at: datetime | None = None
-    jobs_in_flight: int = 0
-    processed: int = 0
-
-    @model_validator(mode="before")
-    @classmethod
-    def _count_held_jobs(cls, data: Any) -> Any:
-        # The worker service may list the held job ids rather than count them.
-        if isinstance(data, dict):
-            held = data.get("jobs_in_flight", data.get("jobs"))
-            if isinstance(held, list):
-                return {**data, "jobs_in_flight": len(held)}
-        return data

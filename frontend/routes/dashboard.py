@@ -7,13 +7,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from frontend.deps import ApiDep, WorkerServiceDep
-from frontend.models import Stats
 from frontend.templating import render
+from job_contract.bounds import DEFAULT_STATS_WINDOW, STATS_WINDOWS, StatsWindowName
+from job_contract.producer_api import Stats
 
 router = APIRouter()
 
-WINDOWS = {"1h": "last hour", "24h": "last 24 hours", "7d": "last 7 days"}
 RECENT_JOBS = 8
+
+
+def _window(raw: str) -> StatsWindowName:
+    """The window asked for; an unknown one (an old or edited link) reads as the default."""
+    return next((name for name in STATS_WINDOWS if name == raw), DEFAULT_STATS_WINDOW)
 
 
 def chart_series(stats: Stats) -> dict[str, list[int]]:
@@ -31,17 +36,17 @@ async def dashboard(
     request: Request,
     api: ApiDep,
     worker_service: WorkerServiceDep,
-    window: str = "1h",
+    window: str = DEFAULT_STATS_WINDOW,
 ) -> HTMLResponse:
-    window = window if window in WINDOWS else "1h"
+    chosen = _window(window)
     stats, recent, runners = await asyncio.gather(
-        api.stats(window),
+        api.stats(chosen),
         api.list_jobs([("limit", RECENT_JOBS)]),
         worker_service.runners(),
     )
     context: dict[str, Any] = {
-        "window": window,
-        "windows": WINDOWS,
+        "window": chosen,
+        "windows": STATS_WINDOWS,
         "stats": stats,
         "series": chart_series(stats),
         "completed": sum(bucket.completed for bucket in stats.throughput),

@@ -1,7 +1,6 @@
 """/jobs: the searchable list with bulk actions, one job's page, its actions and its file."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -9,26 +8,15 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import QueryParams
 
+from frontend.bulk_actions import BULK_WORDING, BulkPanel
 from frontend.client import Conflict, NotFound, ProducerApi
 from frontend.deps import ApiDep
 from frontend.job_query import PAGE_SIZES, PRIORITIES, JobQuery
-from frontend.models import BulkOutcome, Job
 from frontend.templating import is_htmx, render
-from job_contract import JobStatus, JobType
+from job_contract import JobAction, JobPublic, JobStatus, JobType
+from job_contract.bounds import MAX_SEARCH_CHARS
 
 router = APIRouter()
-
-BULK_ACTIONS = ("cancel", "retry", "delete")
-
-
-@dataclass(frozen=True)
-class BulkPanel:
-    """What the list shows above the table after a bulk button: a question, or the outcome."""
-
-    action: str
-    ids: list[UUID] = field(default_factory=list)
-    outcome: BulkOutcome | None = None
-    problem: str | None = None
 
 
 def parse_job_id(raw: str) -> UUID:
@@ -49,11 +37,13 @@ async def _list_page(
         "query": query,
         "jobs": jobs,
         "bulk": bulk,
+        "bulk_actions": BULK_WORDING,
         "selected": {str(job_id) for job_id in bulk.ids} if bulk and not bulk.outcome else set(),
         "statuses": list(JobStatus),
         "types": list(JobType),
         "priorities": PRIORITIES,
         "page_sizes": PAGE_SIZES,
+        "max_search_chars": MAX_SEARCH_CHARS,
     }
     # The list's canonical URL, so that what htmx pushes is as tidy as a typed link.
     headers = {"HX-Push-Url": query.url()} if is_htmx(request) and request.method == "GET" else None
@@ -73,10 +63,10 @@ async def bulk_action(request: Request, api: ApiDep) -> HTMLResponse:
     """
     form = await request.form()
     query = JobQuery.from_params(QueryParams(str(form.get("list_query", ""))))
-    action = str(form.get("action", ""))
+    action = _action(str(form.get("action", "")))
     ids = list(dict.fromkeys(_uuids(form.getlist("ids"))))
-    if action not in BULK_ACTIONS:
-        return await _list_page(request, api, query, BulkPanel(action, problem="Unknown action."))
+    if action is None:
+        return await _list_page(request, api, query, BulkPanel(None, problem="Unknown action."))
     if not ids:
         problem = "Select at least one job first."
         return await _list_page(request, api, query, BulkPanel(action, problem=problem))
@@ -84,6 +74,13 @@ async def bulk_action(request: Request, api: ApiDep) -> HTMLResponse:
         return await _list_page(request, api, query, BulkPanel(action, ids))
     outcome = await api.bulk(action, ids)
     return await _list_page(request, api, query, BulkPanel(action, ids, outcome))
+
+
+def _action(value: str) -> JobAction | None:
+    try:
+        return JobAction(value)
+    except ValueError:
+        return None
 
 
 def _uuids(values: list[Any]) -> list[UUID]:
@@ -103,7 +100,10 @@ async def job_detail(request: Request, job_id: str, api: ApiDep) -> HTMLResponse
 
 
 async def _act(
-    request: Request, api: ProducerApi, raw_id: str, action: Callable[[UUID], Awaitable[Job]]
+    request: Request,
+    api: ProducerApi,
+    raw_id: str,
+    action: Callable[[UUID], Awaitable[JobPublic]],
 ) -> Response:
     job_id = parse_job_id(raw_id)
     try:

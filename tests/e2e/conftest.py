@@ -15,8 +15,7 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.frontend.arrange import nothing_listens
-from tests.servers import uvicorn_server
+from tests.frontend.arrange import dashboard
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -39,12 +38,7 @@ class Console:
 @pytest.fixture(scope="session")
 def frontend_url(producer_url: str) -> Iterator[str]:
     # Live parts refresh twice a second here, so tests see changes without waiting long.
-    env = {
-        "PRODUCER_API_URL": producer_url,
-        "WORKER_SERVICE_URL": nothing_listens(),
-        "REFRESH_SECONDS": "0.5",
-    }
-    with uvicorn_server("frontend.main:app", env) as base_url:
+    with dashboard(producer_url, REFRESH_SECONDS="0.5") as base_url:
         yield base_url
 
 

@@ -4,14 +4,13 @@ retry from a job's page, and a job's status changing live."""
 import re
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
 
 from devstack.processes import start_runner, stop
-from tests.factories import email_job, notification_job, report_job
-from tests.frontend.arrange import claim, create_job, fail
+from tests.factories import create_job, email_job, notification_job, report_job
+from tests.frontend.arrange import claim, fail
 
 pytestmark = pytest.mark.browser
 
@@ -63,11 +62,11 @@ async def test_sorting_by_a_column_is_a_link_with_its_state(
 
 
 async def test_bulk_cancel_reports_what_was_cancelled_and_what_was_skipped(
-    page: Page, api: httpx.AsyncClient, db: asyncpg.Connection
+    page: Page, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
     first, second = await create_job(api), await create_job(api, report_job())
     running = await create_job(api, notification_job())
-    await claim(db, running["id"])
+    await claim(worker, running)  # the only notification job
     untouched = await create_job(api)
     await page.goto("/jobs")
 
@@ -109,11 +108,11 @@ async def test_select_all_ticks_every_row_on_the_page(page: Page, api: httpx.Asy
 
 
 async def test_retry_a_failed_job_from_its_page(
-    page: Page, api: httpx.AsyncClient, db: asyncpg.Connection
+    page: Page, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
     job = await create_job(api)
-    await claim(db, job["id"])
-    await fail(db, job["id"], error="550 mailbox unavailable")
+    await claim(worker, job)
+    await fail(worker, job, error="550 mailbox unavailable")
     await page.goto(f"/jobs/{job['id']}")
     await expect(page.locator(".card-error")).to_contain_text("550 mailbox unavailable")
     await expect(page.get_by_role("button", name="Cancel job")).to_have_count(0)

@@ -1,11 +1,11 @@
 """Every page loads cleanly in a real browser; the dashboard draws and refreshes itself."""
 
-import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.frontend.arrange import claim, complete, create_job
+from tests.factories import create_job
+from tests.frontend.arrange import claim, complete
 
 pytestmark = pytest.mark.browser
 
@@ -16,11 +16,11 @@ LIVE_POLL_SKIPPED = """() => new Promise((resolve) => document.addEventListener(
 
 
 async def test_no_page_logs_an_error(
-    page: Page, api: httpx.AsyncClient, db: asyncpg.Connection
+    page: Page, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
     job = await create_job(api)
-    await claim(db, job["id"])
-    await complete(db, job["id"])
+    await claim(worker, job)
+    await complete(worker, job)
 
     for path in ("/", "/jobs", f"/jobs/{job['id']}", "/jobs/new", "/workers", "/?window=7d"):
         await page.goto(path)
@@ -30,20 +30,20 @@ async def test_no_page_logs_an_error(
 
 
 async def test_the_dashboard_refreshes_itself_and_can_be_paused(
-    page: Page, api: httpx.AsyncClient, db: asyncpg.Connection
+    page: Page, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
     await page.goto("/")
     processing = page.locator(".stat-processing .stat-value")
     await expect(processing).to_have_text("0")
 
     job = await create_job(api)
-    await claim(db, job["id"])
+    await claim(worker, job)
     await expect(processing).to_have_text("1")  # no reload: the live part swapped itself
 
     await page.get_by_role("button", name="Pause updates").click()
     await expect(page.get_by_role("button", name="Resume updates")).to_be_visible()
     assert await page.evaluate(LIVE_POLL_SKIPPED) is True
-    await complete(db, job["id"])
+    await complete(worker, job)
     assert await page.evaluate(LIVE_POLL_SKIPPED) is True
     await expect(processing).to_have_text("1")
 

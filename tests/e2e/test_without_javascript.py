@@ -7,8 +7,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.factories import email_job, notification_job
-from tests.frontend.arrange import create_job
+from tests.factories import create_job, email_job, notification_job
 
 pytestmark = pytest.mark.browser
 

@@ -1,16 +1,19 @@
-"""Arranging the world for dashboard tests: jobs created through the API, put into a given
-state directly in the database, and addresses where nothing answers.
+"""Arranging the world for dashboard tests: dashboards in front of the services under test,
+addresses where nothing answers, and jobs moved along by the real worker service.
 
-Setting a job's state in SQL (events included) arranges exactly the rows a page must show,
-whatever the queue's order; the worker service and runners are tested on their own, and
-tests/e2e watches a real runner move a job along.
+Jobs change state only through the two services, so the tests arrange exactly what a runner
+would cause. The worker service hands out the most urgent, oldest claimable job of the types
+asked for, never one named by id: `claim` checks it got the job it was given, and a test
+arranges that it does (it claims a job right after creating it, or the only one of its type).
 """
 
-import asyncpg
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import httpx
 
-from tests.factories import email_job
-from tests.servers import free_port
+from tests.servers import free_port, uvicorn_server
 
 RUNNER = "runner-test-1"
 
@@ -20,59 +23,39 @@ def nothing_listens() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
-async def create_job(api: httpx.AsyncClient, job: dict | None = None) -> dict:
-    response = await api.post("/jobs", json=job or email_job())
-    assert response.status_code == 201, response.text
-    return response.json()
+@contextmanager
+def dashboard(producer_url: str, worker_url: str | None = None, **settings: str) -> Iterator[str]:
+    """A dashboard process in front of these services (with no worker service unless given);
+    `settings` are more of its environment variables. Yields its base URL."""
+    env = {
+        "PRODUCER_API_URL": producer_url,
+        "WORKER_SERVICE_URL": worker_url or nothing_listens(),
+        **settings,
+    }
+    with uvicorn_server("frontend.main:app", env) as base_url:
+        yield base_url
 
 
-async def claim(db: asyncpg.Connection, job_id: str, runner: str = RUNNER) -> None:
-    await db.execute(
-        """
-        WITH claimed AS (
-            UPDATE jobs SET status = 'processing', attempts = attempts + 1, locked_by = $2,
-                   locked_until = now() + interval '1 minute', updated_at = now()
-            WHERE id = $1 RETURNING id, attempts
-        )
-        INSERT INTO job_events (job_id, kind, attempt, worker_id)
-        SELECT id, 'claimed', attempts, $2 FROM claimed
-        """,
-        job_id,
-        runner,
-    )
+async def claim(worker: httpx.AsyncClient, job: dict[str, Any], runner: str = RUNNER) -> None:
+    """`runner` claims `job`, which must be the next claimable job of its type."""
+    response = await worker.post("/process", params={"worker_id": runner, "types": job["type"]})
+    assert response.status_code == 200, f"nothing to claim: {response.status_code}"
+    claimed = response.json()["id"]
+    assert claimed == job["id"], f"{runner} was handed {claimed}, not {job['id']}: arrange again"
 
 
 async def complete(
-    db: asyncpg.Connection, job_id: str, result: str = '{"delivered": true}'
+    worker: httpx.AsyncClient, job: dict[str, Any], result: dict[str, Any] | None = None
 ) -> None:
-    await db.execute(
-        """
-        WITH done AS (
-            UPDATE jobs SET status = 'completed', result = $2::jsonb, completed_at = now(),
-                   updated_at = now(), locked_until = NULL
-            WHERE id = $1 RETURNING id, attempts, locked_by
-        )
-        INSERT INTO job_events (job_id, kind, attempt, worker_id)
-        SELECT id, 'completed', attempts, locked_by FROM done
-        """,
-        job_id,
-        result,
-    )
+    body = {"result": result or {"delivered": True}}
+    response = await worker.post(f"/complete/{job['id']}", json=body)
+    assert response.status_code == 200, response.text
 
 
-async def fail(db: asyncpg.Connection, job_id: str, error: str = "SMTP server said no") -> None:
-    """A last attempt that failed: the job ends `failed` with the error."""
-    await db.execute(
-        """
-        WITH failed AS (
-            UPDATE jobs SET status = 'failed', error = $2, updated_at = now(),
-                   locked_by = NULL, locked_until = NULL
-            WHERE id = $1 RETURNING id, attempts
-        )
-        INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)
-        SELECT id, 'failed', attempts, $3, $2 FROM failed
-        """,
-        job_id,
-        error,
-        RUNNER,
-    )
+async def fail(
+    worker: httpx.AsyncClient, job: dict[str, Any], error: str = "SMTP server said no"
+) -> None:
+    """A failure not worth retrying: the job ends `failed` with the error."""
+    body = {"error": error, "retryable": False}
+    response = await worker.post(f"/fail/{job['id']}", json=body)
+    assert response.status_code == 200, response.text

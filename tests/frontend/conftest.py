@@ -6,14 +6,12 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.frontend.arrange import nothing_listens
-from tests.servers import uvicorn_server
+from tests.frontend.arrange import dashboard
 
 
 @pytest.fixture(scope="session")
 def frontend_url(producer_url: str) -> Iterator[str]:
-    env = {"PRODUCER_API_URL": producer_url, "WORKER_SERVICE_URL": nothing_listens()}
-    with uvicorn_server("frontend.main:app", env) as base_url:
+    with dashboard(producer_url) as base_url:
         yield base_url
 
 

@@ -5,14 +5,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.frontend.arrange import nothing_listens
-from tests.servers import uvicorn_server
+from tests.frontend.arrange import dashboard, nothing_listens
 
 
 @pytest.fixture(scope="module")
 async def web_without_api() -> AsyncIterator[httpx.AsyncClient]:
-    env = {"PRODUCER_API_URL": nothing_listens(), "WORKER_SERVICE_URL": nothing_listens()}
-    with uvicorn_server("frontend.main:app", env) as url:
+    with dashboard(nothing_listens()) as url:
         async with httpx.AsyncClient(base_url=url) as client:
             yield client
 

@@ -3,12 +3,11 @@
 import re
 from collections.abc import Iterator
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.factories import email_job, notification_job, report_job
-from tests.frontend.arrange import claim, complete, create_job
+from tests.factories import create_job, create_jobs, email_job, notification_job, report_job
+from tests.frontend.arrange import claim, complete, dashboard
 from tests.servers import uvicorn_server
 
 RESULTS = {"HX-Request": "true", "HX-Target": "results"}
@@ -34,13 +33,13 @@ async def test_filters_and_search_narrow_the_list(
 
 
 async def test_status_filter_and_sorting(
-    web: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
+    web: httpx.AsyncClient, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
+    done = await create_job(api, email_job(priority=3))
+    await claim(worker, done)
+    await complete(worker, done)
     low = await create_job(api, email_job(priority=1))
     high = await create_job(api, email_job(priority=5))
-    done = await create_job(api, email_job(priority=3))
-    await claim(db, done["id"])
-    await complete(db, done["id"])
 
     by_priority = listed_ids((await web.get("/jobs?sort=priority&order=desc")).text)
     pending = listed_ids((await web.get("/jobs?status=pending&sort=priority&order=asc")).text)
@@ -77,7 +76,7 @@ async def test_sort_headers_and_pages_link_to_their_state(
 async def test_a_long_list_has_pages_of_the_chosen_size(
     web: httpx.AsyncClient, api: httpx.AsyncClient
 ) -> None:
-    await api.post("/jobs/batch", json={"jobs": [email_job() for _ in range(25)]})
+    await create_jobs(api, [email_job() for _ in range(25)])
 
     first = (await web.get("/jobs?limit=10")).text
     last = (await web.get("/jobs?limit=10&page=3")).text
@@ -122,11 +121,11 @@ async def test_a_bulk_action_asks_first_and_changes_nothing(
 
 
 async def test_a_confirmed_bulk_action_reports_what_was_done_and_skipped(
-    web: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
+    web: httpx.AsyncClient, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
-    pending = await create_job(api)
     running = await create_job(api)
-    await claim(db, running["id"])
+    await claim(worker, running)
+    pending = await create_job(api)
 
     response = await web.post(
         "/jobs/bulk",
@@ -150,17 +149,14 @@ async def test_a_bulk_action_without_a_selection_says_so(web: httpx.AsyncClient)
 def estimating_frontend_url(database_url: str) -> Iterator[str]:
     """An API that counts exactly only up to 100 jobs, and a dashboard in front of it."""
     env = {"DATABASE_URL": database_url, "EXACT_COUNT_LIMIT": "100"}
-    with (
-        uvicorn_server("producer_api.main:app", env) as api_url,
-        uvicorn_server("frontend.main:app", {"PRODUCER_API_URL": api_url}) as url,
-    ):
+    with uvicorn_server("producer_api.main:app", env) as api_url, dashboard(api_url) as url:
         yield url
 
 
 async def test_an_estimated_total_is_marked_as_such(
     api: httpx.AsyncClient, estimating_frontend_url: str
 ) -> None:
-    await api.post("/jobs/batch", json={"jobs": [email_job() for _ in range(150)]})
+    await create_jobs(api, [email_job() for _ in range(150)])
 
     async with httpx.AsyncClient(base_url=estimating_frontend_url) as web:
         page = (await web.get("/jobs?q=example")).text

@@ -1,23 +1,21 @@
 """/jobs/{id}: every field, the timeline, the actions its status allows, live status, file."""
 
 import re
-from datetime import UTC, datetime
 
-import asyncpg
 import httpx
 
-from tests.factories import report_job
-from tests.frontend.arrange import RUNNER, claim, complete, create_job, fail
+from tests.factories import create_job, report_job
+from tests.frontend.arrange import RUNNER, claim, complete, fail
 
 STATUS_AREA = {"HX-Request": "true", "HX-Target": "job-status"}
 
 
 async def test_the_page_shows_the_fields_and_the_timeline(
-    web: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
+    web: httpx.AsyncClient, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
     job = await create_job(api)
-    await claim(db, job["id"])
-    await fail(db, job["id"], error="550 mailbox unavailable")
+    await claim(worker, job)
+    await fail(worker, job, error="550 mailbox unavailable")
 
     page = (await web.get(f"/jobs/{job['id']}")).text
 
@@ -44,11 +42,11 @@ async def test_a_pending_job_can_be_cancelled_not_retried(
 
 
 async def test_a_failed_job_can_be_retried_not_cancelled(
-    web: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
+    web: httpx.AsyncClient, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
     job = await create_job(api)
-    await claim(db, job["id"])
-    await fail(db, job["id"])
+    await claim(worker, job)
+    await fail(worker, job)
 
     page = (await web.get(f"/jobs/{job['id']}")).text
 
@@ -72,10 +70,10 @@ async def test_cancel_then_retry_go_back_to_the_job_page(
 
 
 async def test_an_action_the_status_no_longer_allows_says_why(
-    web: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
+    web: httpx.AsyncClient, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
     job = await create_job(api)
-    await claim(db, job["id"])  # a runner took it while the page was open
+    await claim(worker, job)  # a runner took it while the page was open
 
     response = await web.post(f"/jobs/{job['id']}/cancel")
 
@@ -85,12 +83,12 @@ async def test_an_action_the_status_no_longer_allows_says_why(
 
 
 async def test_the_status_area_polls_while_the_job_can_change(
-    web: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
+    web: httpx.AsyncClient, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
     job = await create_job(api)
     pending = (await web.get(f"/jobs/{job['id']}", headers=STATUS_AREA)).text
-    await claim(db, job["id"])
-    await complete(db, job["id"])
+    await claim(worker, job)
+    await complete(worker, job)
     completed = (await web.get(f"/jobs/{job['id']}", headers=STATUS_AREA)).text
 
     assert pending.lstrip().startswith('<div id="job-status"')
@@ -102,18 +100,18 @@ async def test_the_status_area_polls_while_the_job_can_change(
 
 
 async def test_a_finished_report_offers_its_file(
-    web: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
+    web: httpx.AsyncClient, api: httpx.AsyncClient, worker: httpx.AsyncClient
 ) -> None:
     job = await create_job(api, report_job())
-    await claim(db, job["id"])
-    await db.execute(
-        "INSERT INTO job_artifacts (job_id, content_type, filename, content, created_at)"
-        " VALUES ($1, 'text/csv', 'jobs_summary.csv', $2, $3)",
-        job["id"],
-        b"status,count\ncompleted,1\n",
-        datetime.now(UTC),
+    await claim(worker, job)
+    upload = await worker.put(
+        f"/artifacts/{job['id']}",
+        params={"filename": "jobs_summary.csv"},
+        content=b"status,count\ncompleted,1\n",
+        headers={"Content-Type": "text/csv"},
     )
-    await complete(db, job["id"])
+    assert upload.status_code == 201, upload.text
+    await complete(worker, job)
 
     page = (await web.get(f"/jobs/{job['id']}")).text
     download = await web.get(f"/jobs/{job['id']}/artifact")

@@ -5,7 +5,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.frontend.arrange import create_job
+from tests.factories import create_job
 
 PAGES = ["/", "/jobs", "/jobs/new", "/workers"]
 

@@ -1,21 +1,20 @@
 """Hostile payloads are shown as text, and other sites cannot make the dashboard act."""
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.factories import email_job, notification_job
-from tests.frontend.arrange import claim, create_job, fail
+from tests.factories import create_job, email_job, notification_job
+from tests.frontend.arrange import claim, fail
 
 SCRIPT = "<script>alert('owned')</script>"
 BREAKOUT = '"><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-async def hostile_job(api: httpx.AsyncClient, db: asyncpg.Connection) -> dict:
+async def hostile_job(api: httpx.AsyncClient, worker: httpx.AsyncClient) -> dict:
     job = await create_job(api, email_job(payload={"subject": SCRIPT, "body": BREAKOUT}))
-    await claim(db, job["id"], runner=SCRIPT)
-    await fail(db, job["id"], error=BREAKOUT)
+    await claim(worker, job, runner=SCRIPT)
+    await fail(worker, job, error=BREAKOUT)
     return job
 
 

@@ -1,4 +1,5 @@
-"""/workers: runners from the real worker service, or a calm note when it cannot be reached."""
+"""Runners on /workers (and /) from the real worker service, or a calm note when it cannot be
+reached."""
 
 from collections.abc import AsyncIterator, Iterator
 
@@ -6,14 +7,13 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.frontend.arrange import create_job
-from tests.servers import uvicorn_server
+from tests.factories import create_jobs, email_job
+from tests.frontend.arrange import dashboard
 
 
 @pytest.fixture(scope="module")
 def frontend_with_runners_url(producer_url: str, worker_url: str) -> Iterator[str]:
-    env = {"PRODUCER_API_URL": producer_url, "WORKER_SERVICE_URL": worker_url}
-    with uvicorn_server("frontend.main:app", env) as base_url:
+    with dashboard(producer_url, worker_url) as base_url:
         yield base_url
 
 
@@ -27,8 +27,7 @@ async def arrange_runners(
     api: httpx.AsyncClient, worker: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
     """One busy runner holding three jobs, one idle, one silent for 14 minutes."""
-    for _ in range(3):
-        await create_job(api)
+    await create_jobs(api, [email_job() for _ in range(3)])
     held = (await worker.post("/process?worker_id=runner-7f3a&limit=3")).json()["jobs"]
     await worker.post(
         "/workers/runner-7f3a/heartbeat", json={"jobs": [j["id"] for j in held], "processed": 1284}
@@ -60,10 +59,11 @@ async def test_runners_are_listed_with_status_and_heartbeat_age(
     assert '<td class="num">3</td>' in page  # jobs in flight
 
 
+@pytest.mark.parametrize("path", ["/", "/workers"])
 async def test_an_unreachable_worker_service_is_a_note_not_an_error(
-    web: httpx.AsyncClient,
+    web: httpx.AsyncClient, path: str
 ) -> None:
-    response = await web.get("/workers")
+    response = await web.get(path)
 
     assert response.status_code == 200
     assert "Worker service unreachable" in response.text
