@@ -44,9 +44,8 @@ Create typed jobs ({", ".join(f"`{job_type}`" for job_type in JobType)}) and fol
 * **Idempotency**: send `Idempotency-Key` with `POST /jobs`; a replay with the same body
   returns the first job (200), a different body with that key is refused (409).
 * **Totals**: `GET /jobs` counts exactly up to `EXACT_COUNT_LIMIT` matches
-  ({Settings.model_fields["exact_count_limit"].default:,}), and always when only
-  `status`/`type` filter; beyond that `total` is PostgreSQL's estimate and
-  `total_is_estimate` is true.
+  ({Settings.model_fields["exact_count_limit"].default:,}), and always when only `status`/`type`
+  filter; beyond that `total` is PostgreSQL's estimate and `total_is_estimate` is true.
 * **Errors** are JSON `{{"detail": …}}`; validation errors (422) list each field at fault.
 """
 

@@ -157,7 +157,7 @@ class JobStore:
     ) -> Page:
         page_query = page_select(where, sort, order, limit, offset)
         async with self._engine.connect() as conn:
-            items = [dict(row) for row in (await conn.execute(page_query)).mappings()]
+            items = [public_fields(row) for row in (await conn.execute(page_query)).mappings()]
             total = await self._counter.total(conn, where)
         return Page(items=items, total=total.count, total_is_estimate=total.is_estimate)
 

@@ -1,30 +1,13 @@
 """GET /stats, /job-types, /healthz, /metrics, /docs."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 import pytest
 
 from job_contract import JobStatus, JobType
-from producer_api.db import create_engine
-from producer_api.job_counts import TotalCounter
-from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
-from producer_api.store import JobStore, StatsCompaction
-from tests.factories import create_job, create_jobs, email_job, notification_job, report_job
-
-
-@pytest.fixture
-async def compactor(database_url: str) -> AsyncIterator[StatsCompactor]:
-    """The producer's stats compactor, in this process, on the test database."""
-    engine = create_engine(database_url, pool_size=1)
-    counter = TotalCounter(exact_limit=10_000, timeout_ms=1_000)
-    try:
-        yield StatsCompactor(JobStore(engine, counter), StatsCompactorSettings())
-    finally:
-        await engine.dispose()
+from tests.factories import create_jobs, email_job, notification_job, report_job
 
 
 async def test_stats_agree_with_the_rows(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
@@ -46,43 +29,6 @@ async def test_stats_agree_with_the_rows(api: httpx.AsyncClient, db: asyncpg.Con
     assert stats["total"] == 8
     latest = stats["throughput"][-1]
     assert (latest["completed"], latest["failed"]) == (3, 1)
-
-
-async def test_stats_stay_right_after_the_rollups_are_compacted(
-    api: httpx.AsyncClient, db: asyncpg.Connection, compactor: StatsCompactor
-) -> None:
-    for _ in range(5):
-        await create_job(api)
-    await db.execute("UPDATE jobs SET status = 'cancelled'")
-
-    compaction = await compactor.run_once()
-
-    # Five inserts' rows and the update's two (pending -5, cancelled +5) fold into one.
-    assert compaction == StatsCompaction(count_rows_removed=6, throughput_rows_removed=0)
-    assert await db.fetchval("SELECT count(*) FROM job_count_deltas") == 1
-    stats = (await api.get("/stats")).json()
-    assert stats["by_status"]["cancelled"] == 5
-    assert stats["by_status"]["pending"] == 0
-
-
-async def test_a_compaction_folds_each_minute_once_and_forgets_old_minutes(
-    api: httpx.AsyncClient, db: asyncpg.Connection, compactor: StatsCompactor
-) -> None:
-    an_hour_ago = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
-    for completed_at in (an_hour_ago, an_hour_ago, an_hour_ago - timedelta(days=40)):
-        await db.execute(
-            "INSERT INTO jobs (type, payload, status, completed_at)"
-            " VALUES ('email', '{}', 'completed', $1)",
-            completed_at,
-        )
-
-    first, second = await compactor.run_once(), await compactor.run_once()
-
-    assert first == StatsCompaction(count_rows_removed=2, throughput_rows_removed=2)
-    assert second == StatsCompaction(count_rows_removed=0, throughput_rows_removed=0)
-    minutes = await db.fetch("SELECT minute, completed FROM job_throughput_deltas")
-    assert [(row["minute"], row["completed"]) for row in minutes] == [(an_hour_ago, 2)]
-    assert (await api.get("/stats")).json()["by_status"]["completed"] == 3
 
 
 @pytest.mark.parametrize(("window", "buckets"), [("1h", 60), ("24h", 24), ("7d", 28)])
