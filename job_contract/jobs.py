@@ -48,6 +48,6 @@ JOB_FIELDS = tuple(JobPublic.model_fields)
 EVENT_FIELDS = tuple(EventPublic.model_fields)
 
 
-def public_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+def public_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
     """The public fields of a job row (a database record or a mapping with more columns)."""
     return {name: row[name] for name in JOB_FIELDS}

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from producer_api.settings import Settings, get_settings
 from producer_api.store import JobStore
 
 
@@ -14,4 +13,3 @@ def get_store(request: Request) -> JobStore:
 
 
 StoreDep = Annotated[JobStore, Depends(get_store)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,7 +1,5 @@
 """The producer API app: `uvicorn producer_api.main:app --port 8000`."""
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -13,9 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import ASGIApp
 
+from job_contract import JobType
+from job_contract.bounds import MAX_JOBS_PER_REQUEST
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
+from jobdeck_runtime.maintenance import running
 from jobdeck_runtime.startup import StartupGuard
 from producer_api.db import create_engine, is_unavailable
 from producer_api.errors import (
@@ -26,24 +28,25 @@ from producer_api.errors import (
     JobNotFound,
     JobStateConflict,
 )
+from producer_api.job_counts import TotalCounter
 from producer_api.middleware import BodySizeLimit, RequestMetrics
-from producer_api.models import MAX_BATCH
 from producer_api.routes import health, job_types, jobs, stats
 from producer_api.settings import Settings, get_settings
+from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
 from producer_api.store import JobStore
 
 logger = logging.getLogger("producer_api")
 
-DESCRIPTION = """
-Create typed jobs (`email`, `report`, `notification`) and follow them through
+DESCRIPTION = f"""
+Create typed jobs ({", ".join(f"`{job_type}`" for job_type in JobType)}) and follow them through
 `pending → processing → completed | failed`, or cancel and retry them.
 
 * **Idempotency**: send `Idempotency-Key` with `POST /jobs`; a replay with the same body
   returns the first job (200), a different body with that key is refused (409).
-* **Totals**: `GET /jobs` counts exactly up to `EXACT_COUNT_LIMIT` matches (10,000), and
-  always when only `status`/`type` filter; beyond that `total` is PostgreSQL's estimate and
-  `total_is_estimate` is true.
-* **Errors** are JSON `{"detail": …}`; validation errors (422) list each field at fault.
+* **Totals**: `GET /jobs` counts exactly up to `EXACT_COUNT_LIMIT` matches
+  ({Settings.model_fields["exact_count_limit"].default:,}), and always when only `status`/`type`
+  filter; beyond that `total` is PostgreSQL's estimate and `total_is_estimate` is true.
+* **Errors** are JSON `{{"detail": …}}`; validation errors (422) list each field at fault.
 """
 
 _STATUS_OF: dict[type[JobError], int] = {
@@ -69,39 +72,28 @@ def _oversized_batch(errors: Sequence[Any]) -> BatchTooLarge | None:
     """A batch over the limit is refused as too large (413), whatever else is wrong in it."""
     for error in errors:
         if error["type"] == "too_long" and tuple(error["loc"]) == ("body", "jobs"):
-            return BatchTooLarge(error["ctx"]["actual_length"], MAX_BATCH)
+            return BatchTooLarge(count=error["ctx"]["actual_length"], limit=MAX_JOBS_PER_REQUEST)
     return None
-
-
-async def _compact_stats_forever(store: JobStore, interval: float) -> None:
-    """Fold the stats rollups now and then, so reading them stays a few-row sum."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await store.compact_stats()
-        except Exception:  # a database blip must not end the loop; the next tick retries
-            logger.warning("stats compaction failed; retrying later", exc_info=True)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(app.state.database_url, settings.db_pool_size)
-    store = JobStore(engine, settings.exact_count_limit, settings.exact_count_timeout_ms)
+    counter = TotalCounter(settings.exact_count_limit, settings.exact_count_timeout_ms)
+    store = JobStore(engine, counter)
     app.state.store = store
-    compactor = asyncio.create_task(
-        _compact_stats_forever(store, settings.stats_compact_interval_seconds)
+    compactor = StatsCompactor(
+        store, StatsCompactorSettings(interval_seconds=settings.stats_compact_interval_seconds)
     )
     try:
-        yield
+        async with running([compactor]):
+            yield
     finally:
-        compactor.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await compactor
         await engine.dispose()
 
 
-def create_app(settings: Settings | None = None) -> Any:
+def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or get_settings()
     app = FastAPI(
         title="Jobdeck producer API", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan

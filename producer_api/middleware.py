@@ -2,16 +2,9 @@
 
 import json
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 from prometheus_client import Counter, Histogram
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
     "jobdeck_api_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -51,7 +44,7 @@ class RequestMetrics:
 
 
 class BodyTooLarge(Exception):
-    pass
+    """The body grew past the limit while it was being read."""
 
 
 class BodySizeLimit:

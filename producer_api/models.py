@@ -1,4 +1,7 @@
-"""The tables (SQLModel, mirroring the Alembic migrations) and the API's request/response models."""
+"""The tables (SQLModel, mirroring the Alembic migrations) and the API's request models.
+
+What the API answers is the contract's (job_contract.jobs, job_contract.producer_api).
+"""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -10,13 +13,13 @@ from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from job_contract import (
-    EmailPayload,
-    EventKind,
-    JobStatus,
-    JobType,
-    NotificationPayload,
-    ReportPayload,
+from job_contract import EmailPayload, JobAction, JobType, NotificationPayload, ReportPayload
+from job_contract.bounds import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_PRIORITY,
+    MAX_JOBS_PER_REQUEST,
+    MaxAttempts,
+    Priority,
 )
 from job_contract.payloads import PAYLOAD_EXAMPLES
 
@@ -162,8 +165,8 @@ def as_utc(value: datetime | None) -> datetime | None:
 class _JobCreateBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    priority: Annotated[int, PydanticField(ge=1, le=5, description="5 is the most urgent")] = 3
-    max_attempts: Annotated[int, PydanticField(ge=1, le=25)] = 3
+    priority: Priority = DEFAULT_PRIORITY
+    max_attempts: MaxAttempts = DEFAULT_MAX_ATTEMPTS
     scheduled_for: Annotated[
         datetime | None,
         PydanticField(description="Not claimable before this time; no zone means UTC"),
@@ -187,20 +190,16 @@ class NotificationJobCreate(_JobCreateBase):
     payload: NotificationPayload
 
 
-JobCreate = Annotated[
-    EmailJobCreate | ReportJobCreate | NotificationJobCreate,
-    PydanticField(discriminator="type"),
-]
+AnyJobCreate = EmailJobCreate | ReportJobCreate | NotificationJobCreate
+JobCreate = Annotated[AnyJobCreate, PydanticField(discriminator="type")]
 
 JOB_CREATE_EXAMPLES = {
     job_type.value: {
         "summary": f"a {job_type.value} job",
-        "value": {"type": job_type.value, "priority": 3, "payload": example},
+        "value": {"type": job_type.value, "priority": DEFAULT_PRIORITY, "payload": example},
     }
     for job_type, example in PAYLOAD_EXAMPLES.items()
 }
-
-MAX_BATCH = 1_000
 
 
 class JobBatchCreate(BaseModel):
@@ -209,99 +208,16 @@ class JobBatchCreate(BaseModel):
     # Over the limit is answered 413, not 422 (see main.py's validation handler).
     jobs: Annotated[
         list[JobCreate],
-        PydanticField(min_length=1, max_length=MAX_BATCH, description=f"1 to {MAX_BATCH} jobs"),
+        PydanticField(
+            min_length=1,
+            max_length=MAX_JOBS_PER_REQUEST,
+            description=f"1 to {MAX_JOBS_PER_REQUEST} jobs",
+        ),
     ]
 
 
 class BulkAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["cancel", "retry", "delete"]
-    ids: Annotated[list[UUID], PydanticField(min_length=1, max_length=MAX_BATCH)]
-
-
-# --- responses ----------------------------------------------------------------------------
-
-
-class EventPublic(BaseModel):
-    kind: EventKind
-    at: datetime
-    attempt: int
-    worker_id: str | None
-    detail: str | None
-
-
-class JobPublic(BaseModel):
-    id: UUID
-    type: JobType
-    status: JobStatus
-    priority: int
-    payload: dict[str, Any]
-    result: dict[str, Any] | None
-    error: str | None
-    attempts: int
-    max_attempts: int
-    scheduled_for: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None
-    locked_by: str | None
-    locked_until: datetime | None
-
-
-class JobDetail(JobPublic):
-    events: list[EventPublic]
-
-
-class JobPage(BaseModel):
-    items: list[JobPublic]
-    total: int
-    total_is_estimate: bool = PydanticField(
-        description="true when `total` is the planner's estimate (past the exact-count bound)"
-    )
-    limit: int
-    offset: int
-
-
-class JobBatch(BaseModel):
-    jobs: list[JobPublic]
-
-
-class SkippedJob(BaseModel):
-    id: UUID
-    reason: str
-
-
-class BulkResult(BaseModel):
-    succeeded: list[UUID]
-    skipped: list[SkippedJob]
-
-
-class ThroughputBucket(BaseModel):
-    bucket: datetime
-    completed: int
-    failed: int
-
-
-class Stats(BaseModel):
-    by_status: dict[JobStatus, int]
-    by_type: dict[JobType, int]
-    total: int
-    throughput: list[ThroughputBucket]
-
-
-class JobTypeInfo(BaseModel):
-    type: JobType
-    payload_schema: dict[str, Any] = PydanticField(serialization_alias="schema")
-    example: dict[str, Any]
-
-
-class Health(BaseModel):
-    status: Literal["ok", "unavailable"]
-    database: Literal["ok", "unreachable"]
-
-
-class ErrorMessage(BaseModel):
-    detail: str
-
-    model_config = ConfigDict(json_schema_extra={"example": {"detail": "job 0a… not found"}})
+    action: JobAction
+    ids: Annotated[list[UUID], PydanticField(min_length=1, max_length=MAX_JOBS_PER_REQUEST)]

@@ -33,7 +33,9 @@ def database_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def producer_url(database_url: str) -> Iterator[str]:
-    env = {"DATABASE_URL": database_url, "STATS_COMPACT_INTERVAL_SECONDS": "0.5"}
+    """The producer API, with its own settings: tests that need the stats compacted run
+    `StatsCompactor.run_once()` themselves."""
+    env = {"DATABASE_URL": database_url}
     with uvicorn_server("producer_api.main:app", env) as base_url:
         yield base_url
 

@@ -3,8 +3,8 @@
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from job_contract.producer_api import Health
 from producer_api.deps import StoreDep
-from producer_api.models import Health
 
 router = APIRouter(tags=["operations"])
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from job_contract.payloads import PAYLOAD_EXAMPLES, payload_json_schemas
-from producer_api.models import JobTypeInfo
+from job_contract.producer_api import JobTypeInfo
 
 router = APIRouter(tags=["jobs"])
 

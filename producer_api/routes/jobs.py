@@ -8,25 +8,30 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
-from job_contract import JobStatus, JobType
+from job_contract import JobDetail, JobPublic, JobStatus, JobType
+from job_contract.bounds import (
+    DEFAULT_PAGE_SIZE,
+    MAX_JOBS_PER_REQUEST,
+    MAX_OFFSET,
+    MAX_PAGE_SIZE,
+    MAX_PRIORITY,
+    MAX_SEARCH_CHARS,
+    MIN_PRIORITY,
+)
+from job_contract.producer_api import BulkResult, ErrorMessage, JobBatch, JobPage, SkippedJob
+from job_contract.transitions import ALLOWED_FROM, JobAction, statuses_phrase
 from producer_api.deps import StoreDep
+from producer_api.job_listing import JobFilter, SortKey, SortOrder
 from producer_api.models import (
     JOB_CREATE_EXAMPLES,
-    MAX_BATCH,
+    AnyJobCreate,
     BulkAction,
-    BulkResult,
-    ErrorMessage,
-    JobBatch,
     JobBatchCreate,
     JobCreate,
-    JobDetail,
-    JobPage,
-    JobPublic,
-    SkippedJob,
     as_utc,
 )
 from producer_api.routes import params
-from producer_api.store import JobFilter, NewJob, SortKey, SortOrder
+from producer_api.store import NewJob
 
 router = APIRouter(tags=["jobs"])
 
@@ -38,7 +43,7 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _new_job(job: Any) -> NewJob:
+def _new_job(job: AnyJobCreate) -> NewJob:
     return NewJob(
         type=job.type,
         priority=job.priority,
@@ -48,7 +53,7 @@ def _new_job(job: Any) -> NewJob:
     )
 
 
-def _fingerprint(job: Any) -> str:
+def _fingerprint(job: AnyJobCreate) -> str:
     """Same request body, same fingerprint (after defaults are filled in)."""
     canonical = json.dumps(job.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -89,8 +94,10 @@ async def create_job(
     "/jobs/batch",
     status_code=201,
     response_model=JobBatch,
-    responses={413: {"model": ErrorMessage, "description": f"More than {MAX_BATCH} jobs"}},
-    summary="Create up to 1,000 jobs at once, all or nothing",
+    responses={
+        413: {"model": ErrorMessage, "description": f"More than {MAX_JOBS_PER_REQUEST} jobs"}
+    },
+    summary=f"Create up to {MAX_JOBS_PER_REQUEST:,} jobs at once, all or nothing",
 )
 async def create_jobs(batch: JobBatchCreate, store: StoreDep) -> dict[str, Any]:
     return {"jobs": await store.create_jobs([_new_job(job) for job in batch.jobs])}
@@ -102,20 +109,24 @@ async def list_jobs(
     status: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
     type: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
     priority: Annotated[
-        list[str] | None, Query(description="1–5; repeat or comma-separate")
+        list[str] | None,
+        Query(description=f"{MIN_PRIORITY}–{MAX_PRIORITY}; repeat or comma-separate"),
     ] = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, description="An id prefix, or text anywhere in the payload"),
+        Query(
+            max_length=MAX_SEARCH_CHARS,
+            description="An id prefix, or text anywhere in the payload",
+        ),
     ] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     sort: SortKey = "created_at",
     order: SortOrder = "desc",
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
-    """`total` is exact up to `EXACT_COUNT_LIMIT` matches (10,000 by default) and whenever
+    """`total` is exact up to `EXACT_COUNT_LIMIT` matches (see the settings) and whenever
     only `status`/`type` filter; past that it is PostgreSQL's estimate and
     `total_is_estimate` is true."""
     where = JobFilter(
@@ -150,7 +161,7 @@ async def get_job(job_id: UUID, store: StoreDep) -> dict[str, Any]:
     "/jobs/{job_id}",
     response_model=JobPublic,
     responses={**NOT_FOUND, **CONFLICT},
-    summary="Cancel a pending job",
+    summary=f"Cancel a {statuses_phrase(ALLOWED_FROM[JobAction.CANCEL])} job",
 )
 async def cancel_job(job_id: UUID, store: StoreDep) -> dict[str, Any]:
     return await store.cancel_job(job_id)
@@ -160,16 +171,20 @@ async def cancel_job(job_id: UUID, store: StoreDep) -> dict[str, Any]:
     "/jobs/{job_id}/retry",
     response_model=JobPublic,
     responses={**NOT_FOUND, **CONFLICT},
-    summary="Run a failed or cancelled job again, attempts from zero",
+    summary=f"Run a {statuses_phrase(ALLOWED_FROM[JobAction.RETRY])} job again, attempts from zero",
 )
 async def retry_job(job_id: UUID, store: StoreDep) -> dict[str, Any]:
     return await store.retry_job(job_id)
 
 
-@router.post("/jobs/bulk", response_model=BulkResult, summary="Cancel, retry or delete many jobs")
+@router.post(
+    "/jobs/bulk",
+    response_model=BulkResult,
+    summary="Cancel, retry or delete many jobs",
+    description="Each job is acted on if its status allows; the others are listed with the"
+    f" reason. `delete` removes only {statuses_phrase(ALLOWED_FROM[JobAction.DELETE])} jobs.",
+)
 async def bulk_action(action: BulkAction, store: StoreDep) -> BulkResult:
-    """Each job is acted on if its status allows; the others are listed with the reason.
-    `delete` removes only completed, failed or cancelled jobs."""
     outcome = await store.bulk(action.action, action.ids)
     return BulkResult(
         succeeded=outcome.succeeded,

@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from fastapi.exceptions import RequestValidationError
 
+from job_contract.bounds import PRIORITIES
 from job_contract.text import reject_nul
 
 T = TypeVar("T")
@@ -35,11 +36,11 @@ def enum_list(name: str, raw: list[str] | None, enum: type[E]) -> list[E]:
 def priority_list(raw: list[str] | None) -> list[int]:
     def parse(item: str) -> int:
         value = int(item)
-        if not 1 <= value <= 5:
+        if value not in PRIORITIES:
             raise ValueError(item)
         return value
 
-    return split_list("priority", raw, parse, "1, 2, 3, 4, 5")
+    return split_list("priority", raw, parse, ", ".join(map(str, PRIORITIES)))
 
 
 def search_text(q: str | None) -> str | None:

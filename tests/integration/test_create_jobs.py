@@ -6,7 +6,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.factories import email_job, notification_job, report_job
+from tests.factories import create_job, email_job, notification_job, report_job
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ async def test_each_type_is_created_pending_with_defaults(
 
 
 async def test_creation_is_recorded_as_the_first_event(api: httpx.AsyncClient) -> None:
-    created = (await api.post("/jobs", json=email_job())).json()
+    created = await create_job(api)
 
     detail = (await api.get(f"/jobs/{created['id']}")).json()
 

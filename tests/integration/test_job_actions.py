@@ -6,13 +6,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.factories import email_job, report_job
-
-
-async def create_job(api: httpx.AsyncClient, **overrides: object) -> dict:
-    response = await api.post("/jobs", json=email_job(**overrides))
-    assert response.status_code == 201
-    return response.json()
+from tests.factories import create_job, email_job, report_job
 
 
 async def set_status(db: asyncpg.Connection, job_id: str, status: str) -> None:
@@ -60,6 +54,9 @@ async def test_cancel_is_refused_unless_pending(
 
     assert response.status_code == 409
     assert status in response.json()["detail"]
+    assert response.json()["detail"] == (
+        f"job {job['id']} is {status}; only pending jobs can be cancelled"
+    )
     assert await db.fetchval("SELECT status FROM jobs WHERE id = $1", job["id"]) == status
 
 
@@ -71,7 +68,7 @@ async def test_cancel_of_unknown_job_is_a_404(api: httpx.AsyncClient) -> None:
 async def test_retry_starts_a_finished_job_afresh(
     api: httpx.AsyncClient, db: asyncpg.Connection, status: str
 ) -> None:
-    job = await create_job(api, scheduled_for="2030-01-01T00:00:00Z")
+    job = await create_job(api, email_job(scheduled_for="2030-01-01T00:00:00Z"))
     await set_status(db, job["id"], status)
     await db.execute("UPDATE jobs SET error = 'smtp timeout' WHERE id = $1", job["id"])
 
@@ -95,6 +92,9 @@ async def test_retry_is_refused_unless_failed_or_cancelled(
     response = await api.post(f"/jobs/{job['id']}/retry")
 
     assert response.status_code == 409
+    assert response.json()["detail"] == (
+        f"job {job['id']} is {status}; only failed or cancelled jobs can be retried"
+    )
     assert await db.fetchval("SELECT status FROM jobs WHERE id = $1", job["id"]) == status
 
 
@@ -116,6 +116,7 @@ async def test_bulk_cancel_acts_on_pending_jobs_and_explains_the_rest(
     reasons = {item["id"]: item["reason"] for item in outcome["skipped"]}
     assert reasons[unknown] == "not found"
     assert "completed" in reasons[done["id"]]
+    assert reasons[done["id"]] == "only pending jobs can be cancelled; it is completed"
 
 
 async def test_bulk_retry_and_delete(api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
@@ -135,6 +136,9 @@ async def test_bulk_retry_and_delete(api: httpx.AsyncClient, db: asyncpg.Connect
     assert retried["succeeded"] == [failed["id"]]
     assert deleted["succeeded"] == [failed["id"]]
     assert [item["id"] for item in deleted["skipped"]] == [pending["id"]]
+    assert deleted["skipped"][0]["reason"] == (
+        "only completed, failed or cancelled jobs can be deleted; it is pending"
+    )
     assert (await api.get(f"/jobs/{failed['id']}")).status_code == 404
     assert await db.fetchval("SELECT count(*) FROM job_events WHERE job_id = $1", failed["id"]) == 0
 
@@ -160,7 +164,7 @@ async def test_bad_bulk_request_is_a_422_naming_the_field(
 async def test_artifact_is_served_with_its_content_type(
     api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    job = (await api.post("/jobs", json=report_job())).json()
+    job = await create_job(api, report_job())
     await db.execute(
         """INSERT INTO job_artifacts (job_id, content_type, filename, content)
            VALUES ($1, 'text/csv', 'r.csv', $2)""",
@@ -177,7 +181,7 @@ async def test_artifact_is_served_with_its_content_type(
 
 
 async def test_missing_artifact_is_a_404_that_says_why(api: httpx.AsyncClient) -> None:
-    job = (await api.post("/jobs", json=report_job())).json()
+    job = await create_job(api, report_job())
 
     no_file = await api.get(f"/jobs/{job['id']}/artifact")
     no_job = await api.get(f"/jobs/{uuid.uuid4()}/artifact")

@@ -7,14 +7,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.factories import email_job, notification_job, report_job
+from tests.factories import create_job, create_jobs, email_job, notification_job, report_job
 from tests.servers import uvicorn_server
-
-
-async def create(api: httpx.AsyncClient, *jobs: dict) -> list[dict]:
-    response = await api.post("/jobs/batch", json={"jobs": list(jobs)})
-    assert response.status_code == 201, response.text
-    return response.json()["jobs"]
 
 
 async def ids_of(api: httpx.AsyncClient, query: str) -> list[str]:
@@ -24,8 +18,8 @@ async def ids_of(api: httpx.AsyncClient, query: str) -> list[str]:
 
 
 async def test_newest_first_by_default_with_exact_total(api: httpx.AsyncClient) -> None:
-    first = await create(api, email_job())
-    second = await create(api, report_job())
+    first = await create_jobs(api, [email_job()])
+    second = await create_jobs(api, [report_job()])
 
     page = (await api.get("/jobs")).json()
 
@@ -37,7 +31,9 @@ async def test_newest_first_by_default_with_exact_total(api: httpx.AsyncClient) 
 async def test_filters_by_status_and_type_repeated_or_comma_separated(
     api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    email, report, notification = await create(api, email_job(), report_job(), notification_job())
+    email, report, notification = await create_jobs(
+        api, [email_job(), report_job(), notification_job()]
+    )
     await db.execute("UPDATE jobs SET status = 'cancelled' WHERE id = $1", email["id"])
 
     assert await ids_of(api, "status=cancelled") == [email["id"]]
@@ -51,7 +47,7 @@ async def test_filters_by_status_and_type_repeated_or_comma_separated(
 async def test_filters_by_priority_and_creation_time(
     api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    low, high = await create(api, email_job(priority=1), email_job(priority=5))
+    low, high = await create_jobs(api, [email_job(priority=1), email_job(priority=5)])
     await db.execute("UPDATE jobs SET created_at = '2026-01-01T00:00:00Z' WHERE id = $1", low["id"])
 
     assert await ids_of(api, "priority=5") == [high["id"]]
@@ -72,12 +68,14 @@ async def test_filters_by_priority_and_creation_time(
 async def test_sorts_by_each_column_in_both_directions(
     api: httpx.AsyncClient, db: asyncpg.Connection, sort: str, key: str, order: str
 ) -> None:
-    jobs = await create(
+    jobs = await create_jobs(
         api,
-        email_job(priority=2),
-        report_job(priority=5),
-        notification_job(priority=1),
-        email_job(priority=4),
+        [
+            email_job(priority=2),
+            report_job(priority=5),
+            notification_job(priority=1),
+            email_job(priority=4),
+        ],
     )
     await db.execute(
         "UPDATE jobs SET status = 'failed', updated_at = now() + interval '1 minute' WHERE id = $1",
@@ -91,7 +89,7 @@ async def test_sorts_by_each_column_in_both_directions(
 
 
 async def test_pages_cover_every_job_once_in_order(api: httpx.AsyncClient) -> None:
-    created = await create(api, *[email_job(priority=p % 5 + 1) for p in range(23)])
+    created = await create_jobs(api, [email_job(priority=p % 5 + 1) for p in range(23)])
 
     seen: list[str] = []
     for offset in range(0, 30, 5):
@@ -112,7 +110,7 @@ async def test_pages_with_pending_jobs_come_in_order_whatever_their_priority(
     """Pending jobs are read per priority (and type) from the claim index and merged: check
     the merge."""
     factories = [email_job, notification_job, report_job]
-    jobs = await create(api, *[factories[n % 3](priority=n % 5 + 1) for n in range(14)])
+    jobs = await create_jobs(api, [factories[n % 3](priority=n % 5 + 1) for n in range(14)])
     for job, status in zip(jobs, ["failed", "completed", "processing"] * 2, strict=False):
         await db.execute(
             "UPDATE jobs SET status = $2, locked_by = 'r', locked_until = now() WHERE id = $1",
@@ -143,17 +141,19 @@ async def test_pages_with_pending_jobs_come_in_order_whatever_their_priority(
 
 
 async def test_search_matches_payload_text_case_insensitively(api: httpx.AsyncClient) -> None:
-    match, _ = await create(
+    match, _ = await create_jobs(
         api,
-        email_job(payload={"subject": "Quarterly INVOICE ready"}),
-        email_job(payload={"subject": "Hi"}),
+        [
+            email_job(payload={"subject": "Quarterly INVOICE ready"}),
+            email_job(payload={"subject": "Hi"}),
+        ],
     )
 
     assert await ids_of(api, "q=invoice") == [match["id"]]
 
 
 async def test_search_matches_an_id_prefix(api: httpx.AsyncClient) -> None:
-    jobs = await create(api, email_job(), email_job(), email_job())
+    jobs = await create_jobs(api, [email_job(), email_job(), email_job()])
     target = jobs[1]["id"]
 
     found = await ids_of(api, f"q={target[:8]}")
@@ -165,18 +165,19 @@ async def test_search_matches_an_id_prefix(api: httpx.AsyncClient) -> None:
 async def test_search_finds_jobs_created_one_by_one_and_in_batches(
     api: httpx.AsyncClient,
 ) -> None:
-    single = await api.post("/jobs", json=email_job(payload={"subject": "Your parcel left"}))
-    assert single.status_code == 201, single.text
-    batched = await create(
+    single = await create_job(api, email_job(payload={"subject": "Your parcel left"}))
+    batched = await create_jobs(
         api,
-        notification_job(payload={"message": "parcel delivered"}),
-        report_job(),
-        email_job(payload={"body": "A PARCEL for you"}),
+        [
+            notification_job(payload={"message": "parcel delivered"}),
+            report_job(),
+            email_job(payload={"body": "A PARCEL for you"}),
+        ],
     )
 
     found = await ids_of(api, "q=parcel")
 
-    assert set(found) == {single.json()["id"], batched[0]["id"], batched[2]["id"]}
+    assert set(found) == {single["id"], batched[0]["id"], batched[2]["id"]}
     page = (await api.get("/jobs?q=parcel&type=email")).json()
     assert (page["total"], page["total_is_estimate"]) == (2, False)
 
@@ -200,8 +201,8 @@ async def test_search_finds_jobs_inserted_straight_into_the_table(
 async def test_search_follows_cancelled_and_deleted_jobs(
     api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    kept, cancelled, deleted = await create(
-        api, *[email_job(payload={"subject": f"Renewal notice {n}"}) for n in range(3)]
+    kept, cancelled, deleted = await create_jobs(
+        api, [email_job(payload={"subject": f"Renewal notice {n}"}) for n in range(3)]
     )
     assert (await api.delete(f"/jobs/{cancelled['id']}")).status_code == 200
     await db.execute("UPDATE jobs SET status = 'completed' WHERE id = $1", deleted["id"])
@@ -218,7 +219,7 @@ async def test_search_follows_cancelled_and_deleted_jobs(
 async def test_search_text_is_exactly_the_payload_as_postgresql_prints_it(
     api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    await create(api, notification_job(payload={"message": 'tab\there, "quoted", ünï'}))
+    await create_jobs(api, [notification_job(payload={"message": 'tab\there, "quoted", ünï'})])
 
     mismatches = await db.fetchval(
         "SELECT count(*) FROM jobs FULL JOIN job_search ON job_search.job_id = jobs.id"
@@ -231,7 +232,7 @@ async def test_search_text_is_exactly_the_payload_as_postgresql_prints_it(
 async def test_search_follows_a_changed_payload(
     api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    (job,) = await create(api, notification_job(payload={"message": "before"}))
+    (job,) = await create_jobs(api, [notification_job(payload={"message": "before"})])
     await db.execute(
         'UPDATE jobs SET payload = payload || \'{"message": "after"}\' WHERE id = $1',
         job["id"],
@@ -245,10 +246,12 @@ async def test_search_by_id_prefix_or_text_combines_both(
     api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
     """A hex-looking q (a date, "cafe") is both an id prefix and text to look for."""
-    by_text, neither = await create(
+    by_text, neither = await create_jobs(
         api,
-        report_job(payload={"date_range": {"start": "2026-10-01", "end": "2026-10-31"}}),
-        report_job(),
+        [
+            report_job(payload={"date_range": {"start": "2026-10-01", "end": "2026-10-31"}}),
+            report_job(),
+        ],
     )
     by_id = "20261001-0000-4000-8000-000000000000"
     await db.execute(
@@ -270,10 +273,14 @@ async def test_search_by_id_prefix_or_text_combines_both(
 async def test_search_takes_special_characters_literally(
     api: httpx.AsyncClient, needle: str
 ) -> None:
-    match, _decoy = await create(
+    match, _decoy = await create_jobs(
         api,
-        notification_job(payload={"message": f"look: {needle} here"}),
-        notification_job(payload={"message": "look: 100 percent, axb, backslash, say hi, unicode"}),
+        [
+            notification_job(payload={"message": f"look: {needle} here"}),
+            notification_job(
+                payload={"message": "look: 100 percent, axb, backslash, say hi, unicode"}
+            ),
+        ],
     )
 
     response = await api.get("/jobs", params={"q": needle})
@@ -320,7 +327,7 @@ def small_bound_api(database_url: str) -> Iterator[str]:
 async def test_total_past_the_bound_is_flagged_as_an_estimate(
     api: httpx.AsyncClient, small_bound_api: str
 ) -> None:
-    await create(api, *[email_job(priority=4)] * 150)
+    await create_jobs(api, [email_job(priority=4)] * 150)
     async with httpx.AsyncClient(base_url=small_bound_api) as bounded:
         filtered = (await bounded.get("/jobs?priority=4&limit=1")).json()
         by_status = (await bounded.get("/jobs?status=pending&limit=1")).json()
