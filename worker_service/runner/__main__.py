@@ -14,6 +14,7 @@ import uuid
 import uvloop
 
 from job_contract import JobType
+from job_contract.bounds import MAX_CLAIM_BATCH
 from worker_service.runner.client import WorkerServiceClient
 from worker_service.runner.loop import Runner
 from worker_service.runner.settings import get_settings
@@ -40,8 +41,8 @@ def _parse_args() -> argparse.Namespace:
         "--batch-size",
         type=int,
         default=1,
-        choices=range(1, 101),
-        metavar="1-100",
+        choices=range(1, MAX_CLAIM_BATCH + 1),
+        metavar=f"1-{MAX_CLAIM_BATCH}",
         help="jobs claimed per request by each slot (default 1)",
     )
     parser.add_argument(

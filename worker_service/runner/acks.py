@@ -1,37 +1,42 @@
 """Completions from every slot of a runner, sent together.
 
 One `POST /complete` goes out as soon as the previous one is answered, carrying every job
-that finished meanwhile (at most the SPEC's 100). An idle runner therefore acknowledges a job
-at once, and a busy one sends one request for many jobs instead of one each: with 16 slots
+that finished meanwhile (at most MAX_COMPLETE_BATCH). An idle runner therefore acknowledges a
+job at once, and a busy one sends one request for many jobs instead of one each: with 16 slots
 claiming single jobs that halves the requests, and the database commits once per batch.
 """
 
 import asyncio
-from typing import Any
+from collections import deque
+from dataclasses import dataclass
 from uuid import UUID
 
+from job_contract.bounds import MAX_COMPLETE_BATCH
+from job_contract.worker_api import CompletedJob
 from worker_service.runner.client import WorkerServiceClient, WorkerServiceUnavailable
 
-MAX_JOBS_PER_REQUEST = 100  # POST /complete's limit in the SPEC
 
-Completion = tuple[UUID, int, dict[str, Any]]  # job id, attempt, result
-# Some slot's completions, and where their answer goes.
-Queued = tuple[list[Completion], asyncio.Future[set[UUID]]]
+@dataclass(frozen=True, slots=True)
+class AwaitingAck:
+    """One slot's completed jobs, and the future that slot awaits the recorded ids on."""
+
+    jobs: list[CompletedJob]
+    recorded: asyncio.Future[set[UUID]]
 
 
 class Acknowledger:
     def __init__(self, client: WorkerServiceClient) -> None:
         self._client = client
-        self._queue: list[Queued] = []
+        self._queue: deque[AwaitingAck] = deque()
         self._queued = asyncio.Event()
 
-    async def complete(self, completions: list[Completion]) -> set[UUID]:
-        """The ids among `completions` that were recorded (the others were no longer ours).
+    async def complete(self, jobs: list[CompletedJob]) -> set[UUID]:
+        """The ids among `jobs` that were recorded (the others were no longer ours).
         Raises WorkerServiceUnavailable when the request carrying them failed."""
-        future: asyncio.Future[set[UUID]] = asyncio.get_running_loop().create_future()
-        self._queue.append((completions, future))
+        recorded: asyncio.Future[set[UUID]] = asyncio.get_running_loop().create_future()
+        self._queue.append(AwaitingAck(jobs, recorded))
         self._queued.set()
-        return await future
+        return await recorded
 
     async def run(self) -> None:
         """Send what is queued, one request at a time, until cancelled."""
@@ -41,25 +46,27 @@ class Acknowledger:
             while self._queue:
                 await self._send(self._take_batch())
 
-    def _take_batch(self) -> list[Queued]:
-        batch: list[Queued] = []
+    def _take_batch(self) -> list[AwaitingAck]:
+        """The oldest waiting slots whose jobs fit in one request: always at least one, whose
+        jobs fit alone since a slot claims at most MAX_CLAIM_BATCH <= MAX_COMPLETE_BATCH."""
+        batch: list[AwaitingAck] = []
         size = 0
-        while self._queue and (not batch or size + len(self._queue[0][0]) <= MAX_JOBS_PER_REQUEST):
-            completions, future = self._queue.pop(0)
-            batch.append((completions, future))
-            size += len(completions)
+        while self._queue and (not batch or size + len(self._queue[0].jobs) <= MAX_COMPLETE_BATCH):
+            waiting = self._queue.popleft()
+            batch.append(waiting)
+            size += len(waiting.jobs)
         return batch
 
-    async def _send(self, batch: list[Queued]) -> None:
+    async def _send(self, batch: list[AwaitingAck]) -> None:
         try:
             recorded = await self._client.complete_many(
-                [completion for completions, _ in batch for completion in completions]
+                [job for waiting in batch for job in waiting.jobs]
             )
         except WorkerServiceUnavailable as error:
-            for _, future in batch:
-                if not future.done():  # its slot may have been cancelled meanwhile
-                    future.set_exception(error)
+            for waiting in batch:
+                if not waiting.recorded.done():  # its slot may have been cancelled meanwhile
+                    waiting.recorded.set_exception(error)
             return
-        for completions, future in batch:
-            if not future.done():
-                future.set_result({job_id for job_id, _, _ in completions} & recorded)
+        for waiting in batch:
+            if not waiting.recorded.done():
+                waiting.recorded.set_result({job.id for job in waiting.jobs} & recorded)

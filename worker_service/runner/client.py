@@ -1,17 +1,38 @@
 """The runner's HTTP client of the worker service; the only code here that speaks HTTP to it.
 
+Bodies are job_contract.worker_api's models and answers are parsed into them, so the runner
+and the service cannot drift apart. Outgoing bodies are built by the runner itself and are
+serialized without validation; answers are validated, which pydantic does faster than
+json.loads would decode them.
+
 aiohttp rather than httpx, chosen by measurement (bench/README.md): a no-op runner spends most
 of its CPU in its HTTP client, and aiohttp's per-request cost here is about a third of httpx's.
 """
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import aiohttp
+from pydantic import BaseModel, ValidationError
 
-from job_contract.bounds import MAX_WAIT_SECONDS
+from job_contract.bounds import MAX_ERROR_CHARS, MAX_WAIT_SECONDS
+from job_contract.payloads import ReportType
+from job_contract.worker_api import (
+    ClaimedJob,
+    ClaimedJobs,
+    CompleteBatchAnswer,
+    CompleteBatchBody,
+    CompletedJob,
+    FailBody,
+    HeartbeatAnswer,
+    HeartbeatBody,
+    ProcessOptions,
+)
+
+_JSON = {"Content-Type": "application/json"}
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 class WorkerServiceUnavailable(Exception):
@@ -33,48 +54,35 @@ class WorkerServiceClient:
     async def close(self) -> None:
         await self._http.close()
 
-    async def claim(self, limit: int, wait: float, types: list[str] | None) -> list[dict[str, Any]]:
-        """Up to `limit` jobs, holding up to `wait` seconds for one to become claimable."""
-        params: dict[str, str | int | float] = {
-            "worker_id": self.worker_id, "limit": limit, "wait": wait
-        }  # fmt: skip
-        if types:
-            params["types"] = ",".join(types)
-        _status, body = await self._send("POST", "/process", params=params, allow=(204,))
-        jobs: list[dict[str, Any]] = body["jobs"] if body else []
-        return jobs
+    async def claim(self, options: ProcessOptions) -> list[ClaimedJob]:
+        """Up to `options.limit` jobs, holding up to `options.wait` seconds for one to become
+        claimable."""
+        params = options.model_dump(exclude_none=True)
+        _status, text = await self._send("POST", "/process", params=params, allow=(204,))
+        return _parse(ClaimedJobs, text).jobs if text else []
 
-    async def complete_many(self, outcomes: list[tuple[UUID, int, dict[str, Any]]]) -> set[UUID]:
+    async def complete_many(self, jobs: list[CompletedJob]) -> set[UUID]:
         """Acknowledge a batch in one round trip; returns the ids that were recorded."""
-        body = {
-            "worker_id": self.worker_id,
-            "jobs": [
-                {"id": str(job_id), "attempt": attempt, "result": result}
-                for job_id, attempt, result in outcomes
-            ],
-        }
-        _status, answer = await self._send("POST", "/complete", json=body)
-        return {UUID(job_id) for job_id in answer["completed"]}
+        body = CompleteBatchBody.model_construct(jobs=jobs, worker_id=self.worker_id)
+        _status, text = await self._post("/complete", body)
+        return set(_parse(CompleteBatchAnswer, text).completed)
 
     async def fail(self, job_id: UUID, attempt: int, error: str, retryable: bool) -> bool:
-        body = {
-            "attempt": attempt, "error": error[:10_000], "retryable": retryable,
-            "worker_id": self.worker_id,
-        }  # fmt: skip
-        status, _ = await self._send("POST", f"/fail/{job_id}", json=body, allow=(409,))
+        """Report a failed attempt; False when the service no longer counts it as ours."""
+        body = FailBody.model_construct(
+            error=error[:MAX_ERROR_CHARS],
+            retryable=retryable,
+            attempt=attempt,
+            worker_id=self.worker_id,
+        )
+        status, _text = await self._post(f"/fail/{job_id}", body, allow=(409,))
         return status == 200
 
     async def heartbeat(self, job_ids: list[UUID], processed: int, stopping: bool) -> set[UUID]:
         """Renew our leases; returns the jobs we no longer hold."""
-        body = {
-            "jobs": [str(job_id) for job_id in job_ids],
-            "processed": processed,
-            "stopping": stopping,
-        }
-        _status, answer = await self._send(
-            "POST", f"/workers/{self.worker_id}/heartbeat", json=body
-        )
-        return {UUID(job_id) for job_id in answer["lost"]}
+        body = HeartbeatBody.model_construct(jobs=job_ids, processed=processed, stopping=stopping)
+        _status, text = await self._post(f"/workers/{self.worker_id}/heartbeat", body)
+        return set(_parse(HeartbeatAnswer, text).lost)
 
     async def upload_artifact(
         self, job_id: UUID, attempt: int, content: bytes, content_type: str, filename: str
@@ -87,16 +95,25 @@ class WorkerServiceClient:
             headers={"content-type": content_type},
         )
 
-    async def report_rows(self, report_type: str, start: date, end: date) -> list[dict[str, Any]]:
+    async def report_rows(
+        self, report_type: ReportType, start: date, end: date
+    ) -> list[dict[str, Any]]:
         params = {"start": start.isoformat(), "end": end.isoformat()}
-        _status, answer = await self._send("GET", f"/report-data/{report_type}", params=params)
-        rows: list[dict[str, Any]] = answer["rows"]
+        _status, text = await self._send("GET", f"/report-data/{report_type}", params=params)
+        rows: list[dict[str, Any]] = json.loads(text)["rows"]
         return rows
+
+    async def _post(
+        self, path: str, body: BaseModel, allow: tuple[int, ...] = ()
+    ) -> tuple[int, str]:
+        return await self._send(
+            "POST", path, allow=allow, data=body.model_dump_json().encode(), headers=_JSON
+        )
 
     async def _send(
         self, method: str, path: str, allow: tuple[int, ...] = (), **kwargs: Any
-    ) -> tuple[int, Any]:
-        """(status, decoded JSON body or None) for a 2xx or an allowed status."""
+    ) -> tuple[int, str]:
+        """(status, body text) for a 2xx or an allowed status."""
         try:
             async with self._http.request(method, self._base_url + path, **kwargs) as answer:
                 text = await answer.text()
@@ -104,4 +121,12 @@ class WorkerServiceClient:
             raise WorkerServiceUnavailable(f"{method} {path}: {error!r}") from error
         if not 200 <= answer.status < 300 and answer.status not in allow:
             raise WorkerServiceUnavailable(f"{method} {path}: {answer.status} {text[:500]}")
-        return answer.status, json.loads(text) if text else None
+        return answer.status, text
+
+
+def _parse(model: type[Answer], text: str) -> Answer:
+    """The answer as `model`; one this runner cannot read is the service's fault, not ours."""
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as error:
+        raise WorkerServiceUnavailable(f"unexpected answer: {error}") from error

@@ -9,12 +9,13 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from job_contract import JobType
+from job_contract.payloads import ReportType
 from worker_service.runner.settings import RunnerSettings
 
 # (content, content type, filename) -> None: stores the job's file via PUT /artifacts/{id}.
 UploadArtifact = Callable[[bytes, str, str], Awaitable[None]]
 # (report type, start, end) -> rows: GET /report-data/{type} on the worker service.
-FetchReportRows = Callable[[str, date, date], Awaitable[list[dict[str, Any]]]]
+FetchReportRows = Callable[[ReportType, date, date], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True)

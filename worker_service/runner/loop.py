@@ -13,15 +13,18 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from pydantic import ValidationError
 
 from job_contract import JobType, validate_payload
 from job_contract.bounds import MAX_WAIT_SECONDS
+from job_contract.payloads import ReportType
+from job_contract.worker_api import ClaimedJob, CompletedJob, ProcessOptions
 from worker_service.runner.acks import Acknowledger
 from worker_service.runner.client import WorkerServiceClient, WorkerServiceUnavailable
 from worker_service.runner.context import JobContext
@@ -31,11 +34,24 @@ from worker_service.runner.settings import RunnerSettings
 logger = logging.getLogger("worker_service.runner")
 
 
-@dataclass(frozen=True)
-class Outcome:
-    result: dict[str, Any] | None = None
-    error: str | None = None
+@dataclass(frozen=True, slots=True)
+class JobFailed:
+    """An attempt that did not succeed, and whether another attempt may."""
+
+    error: str
     retryable: bool = True
+
+
+# What running a job comes to: a completion to acknowledge (with the others that finished
+# meanwhile, see acks.py), or a failure to report on its own.
+JobOutcome = CompletedJob | JobFailed
+
+
+class Running(NamedTuple):
+    """A claimed job and the task running its handler."""
+
+    job: ClaimedJob
+    task: asyncio.Task[JobOutcome]
 
 
 class Runner:
@@ -51,12 +67,18 @@ class Runner:
         self._client = client
         self._settings = settings
         self._concurrency = concurrency
-        self._types = types
         self._batch_size = batch_size
+        # Every claim asks the same, so it is built (and validated) once.
+        self._claim_options = ProcessOptions(
+            worker_id=client.worker_id,
+            types=",".join(types) if types else None,
+            wait=MAX_WAIT_SECONDS,
+            limit=batch_size,
+        )
         self._no_op = no_op
         self._acks = Acknowledger(client)
         self._stopping = asyncio.Event()
-        self._in_flight: dict[UUID, tuple[int, asyncio.Task[Outcome]]] = {}
+        self._in_flight: dict[UUID, Running] = {}
         self.processed = 0
 
     def stop(self) -> None:
@@ -98,11 +120,9 @@ class Runner:
             if jobs:
                 await self._run_batch(jobs)
 
-    async def _claim(self) -> list[dict[str, Any]]:
+    async def _claim(self) -> list[ClaimedJob]:
         """Long-poll for jobs, giving up at once when the runner starts stopping."""
-        claim = asyncio.create_task(
-            self._client.claim(self._batch_size, MAX_WAIT_SECONDS, self._types)
-        )
+        claim = asyncio.create_task(self._client.claim(self._claim_options))
         stopping = asyncio.create_task(self._stopping.wait())
         await asyncio.wait({claim, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
@@ -119,47 +139,45 @@ class Runner:
 
     # --- running --------------------------------------------------------------------------
 
-    async def _run_batch(self, jobs: list[dict[str, Any]]) -> None:
-        tasks = {}
-        for job in jobs:
-            job_id, attempt = UUID(job["id"]), job["attempts"]
-            task = asyncio.create_task(self._execute(job_id, attempt, job))
-            self._in_flight[job_id] = (attempt, task)
-            tasks[job_id] = (attempt, task)
-        await asyncio.wait([task for _, task in tasks.values()])
-        completed: list[tuple[UUID, int, dict[str, Any]]] = []
-        for job_id, (attempt, task) in tasks.items():
+    async def _run_batch(self, jobs: list[ClaimedJob]) -> None:
+        batch = [Running(job, asyncio.create_task(self._execute(job))) for job in jobs]
+        for running in batch:
+            self._in_flight[running.job.id] = running
+        await asyncio.wait([running.task for running in batch])
+        completed: list[CompletedJob] = []
+        for job, task in batch:
             if task.cancelled():
                 continue  # abandoned: its lease was lost, or it was failed back on shutdown
             outcome = task.result()
-            if outcome.error is None:
-                completed.append((job_id, attempt, outcome.result or {}))
+            if isinstance(outcome, CompletedJob):
+                completed.append(outcome)
             else:
                 await self._report(
-                    self._client.fail(job_id, attempt, outcome.error, outcome.retryable)
+                    self._client.fail(job.id, job.attempts, outcome.error, outcome.retryable)
                 )
         if completed:
             await self._report(self._acks.complete(completed))
-        for job_id in tasks:
-            self._in_flight.pop(job_id, None)
-        self.processed += len(tasks)
+        for running in batch:
+            self._in_flight.pop(running.job.id, None)
+        self.processed += len(batch)
 
-    async def _report(self, call: Any) -> None:
+    async def _report(self, call: Awaitable[object]) -> None:
         # If the service is away the outcome is lost, and the lease brings the job back.
         try:
             await call
         except WorkerServiceUnavailable as error:
             logger.warning("could not report an outcome: %s", error)
 
-    async def _execute(self, job_id: UUID, attempt: int, job: dict[str, Any]) -> Outcome:
-        """Run one job's handler and turn whatever happens into an Outcome."""
+    async def _execute(self, job: ClaimedJob) -> JobOutcome:
+        """Run one job's handler and turn whatever happens into its outcome."""
+        job_id, attempt = job.id, job.attempts
         if self._no_op:
-            return Outcome(result={})
-        job_type = JobType(job["type"])
+            return CompletedJob(id=job_id, attempt=attempt, result={})
+        job_type = JobType(job.type)
         try:
-            payload = validate_payload(job_type, job["payload"])
+            payload = validate_payload(job_type, job.payload)
         except ValidationError as error:
-            return Outcome(error=f"invalid payload: {error}", retryable=False)
+            return JobFailed(f"invalid payload: {error}", retryable=False)
         handle, timeout = handler_for(job_type)
         context = JobContext(
             id=job_id,
@@ -176,19 +194,20 @@ class Runner:
         try:
             async with asyncio.timeout(timeout):
                 await self._simulate()
-                result = await handle(context)
+                # Validated here, so a result that cannot be reported fails the job instead.
+                completed = CompletedJob(id=job_id, attempt=attempt, result=await handle(context))
         except TimeoutError:
-            return Outcome(error=f"timed out after {timeout:g} s")
+            return JobFailed(f"timed out after {timeout:g} s")
         except PermanentFailure as error:
-            return Outcome(error=str(error), retryable=False)
+            return JobFailed(str(error), retryable=False)
         except Exception as error:  # a handler's failure is the job's, never the runner's
             logger.info("job %s attempt %d failed: %r", job_id, attempt, error)
-            return Outcome(error=f"{type(error).__name__}: {error}")
+            return JobFailed(f"{type(error).__name__}: {error}")
         logger.debug("job %s done in %.3fs", job_id, time.monotonic() - started)
-        return Outcome(result=result)
+        return completed
 
     async def _fetch_report_rows(
-        self, report_type: str, start: date, end: date
+        self, report_type: ReportType, start: date, end: date
     ) -> list[dict[str, Any]]:
         return await self._client.report_rows(report_type, start, end)
 
@@ -211,14 +230,14 @@ class Runner:
                 logger.warning("heartbeat failed: %s", error)
                 lost = set()
             for job_id in lost:
-                _attempt, task = self._in_flight.get(job_id, (0, None))
-                if task is None or task.done():
+                running = self._in_flight.get(job_id)
+                if running is None or running.task.done():
                     # Finished while the heartbeat was on its way: acknowledged already, or
                     # about to be, and the fencing check decides whether that still counts.
                     continue
                 # Someone else may already be running it: stop, and report nothing.
                 logger.warning("lost the lease of job %s; abandoning it", job_id)
-                task.cancel()
+                running.task.cancel()
             await asyncio.sleep(self._settings.heartbeat_interval_seconds)
 
     # --- stopping -------------------------------------------------------------------------
@@ -228,14 +247,14 @@ class Runner:
         _done, unfinished = await asyncio.wait(slots, timeout=self._settings.shutdown_grace_seconds)
         if not unfinished:
             return
-        leftovers = list(self._in_flight.items())
-        for _job_id, (_attempt, task) in leftovers:
-            task.cancel()
+        leftovers = list(self._in_flight.values())
+        for running in leftovers:
+            running.task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
-        for job_id, (attempt, _task) in leftovers:
-            logger.info("failing back job %s: shutting down before it finished", job_id)
+        for job, _task in leftovers:
+            logger.info("failing back job %s: shutting down before it finished", job.id)
             await self._report(
                 self._client.fail(
-                    job_id, attempt, "runner shut down before finishing", retryable=True
+                    job.id, job.attempts, "runner shut down before finishing", retryable=True
                 )
             )

@@ -4,50 +4,41 @@ import asyncio
 import csv
 import io
 import signal
+from typing import Any
 
 import httpx
 
+from job_contract import FINAL_STATUSES
+from tests.eventually import eventually
+from tests.factories import create_job, email_job, notification_job, report_job
 from tests.integration.runner.conftest import StartRunner
 from tests.peers import LocalSmtpServer, Webhook
 
 
-async def finished(api: httpx.AsyncClient, job_id: str, seconds: float = 30) -> dict:
-    for _ in range(int(seconds / 0.1)):
-        job = (await api.get(f"/jobs/{job_id}")).json()
-        if job["status"] in ("completed", "failed"):
-            return job
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"job {job_id} still {job['status']} after {seconds} s")
-
-
 async def run_to_the_end(
     api: httpx.AsyncClient, start_runner: StartRunner, job_id: str, *args: str, **settings: object
-) -> dict:
+) -> dict[str, Any]:
     """Start a runner, wait until the job is finished, stop the runner; return the job."""
+
+    async def the_job() -> dict[str, Any]:
+        job: dict[str, Any] = (await api.get(f"/jobs/{job_id}")).json()
+        return job
+
     runner = start_runner(*args, **settings)
     try:
-        return await finished(api, job_id)
+        return await eventually(
+            the_job, until=lambda job: job["status"] in FINAL_STATUSES, seconds=30
+        )
     finally:
         runner.send_signal(signal.SIGTERM)
         await asyncio.to_thread(runner.wait, 15)
 
 
-async def create(api: httpx.AsyncClient, job: dict) -> str:
-    response = await api.post("/jobs", json=job)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 async def test_email_job_is_delivered_over_smtp(
     api: httpx.AsyncClient, start_runner: StartRunner, smtp_server: LocalSmtpServer
 ) -> None:
-    job_id = await create(
-        api,
-        {
-            "type": "email",
-            "payload": {"to": "ada@example.com", "subject": "Hi Ada", "body": "Welcome!"},
-        },
-    )
+    payload = {"to": "ada@example.com", "subject": "Hi Ada", "body": "Welcome!"}
+    job_id = (await create_job(api, email_job(payload=payload)))["id"]
 
     job = await run_to_the_end(
         api, start_runner, job_id, smtp_url=smtp_server.url, smtp_from="jobdeck@example.com"
@@ -65,7 +56,7 @@ async def test_push_notification_is_posted_to_the_webhook(
     api: httpx.AsyncClient, start_runner: StartRunner, webhook: Webhook
 ) -> None:
     payload = {"user_id": "u-7", "channel": "push", "message": "Your export is ready"}
-    job_id = await create(api, {"type": "notification", "payload": payload})
+    job_id = (await create_job(api, notification_job(payload=payload)))["id"]
 
     job = await run_to_the_end(api, start_runner, job_id, notify_webhook_url=webhook.url)
 
@@ -82,15 +73,8 @@ async def test_csv_report_becomes_a_downloadable_artifact(
         "format": "csv",
         "date_range": {"start": "2000-01-01", "end": "2099-12-31"},
     }
-    await create(
-        api,
-        {
-            "type": "email",
-            "payload": {"to": "a@example.com", "subject": "s", "body": "b"},
-            "scheduled_for": "2099-01-01T00:00:00Z",
-        },
-    )
-    job_id = await create(api, {"type": "report", "payload": payload})
+    await create_job(api, email_job(scheduled_for="2099-01-01T00:00:00Z"))
+    job_id = (await create_job(api, report_job(payload=payload)))["id"]
 
     job = await run_to_the_end(api, start_runner, job_id, "--types", "report")
     artifact = await api.get(f"/jobs/{job_id}/artifact")
@@ -110,7 +94,7 @@ async def test_pdf_report_becomes_a_downloadable_pdf(
         "format": "pdf",
         "date_range": {"start": "2026-01-01", "end": "2026-12-31"},
     }
-    job_id = await create(api, {"type": "report", "payload": payload})
+    job_id = (await create_job(api, report_job(payload=payload)))["id"]
 
     job = await run_to_the_end(api, start_runner, job_id, "--types", "report")
     artifact = await api.get(f"/jobs/{job_id}/artifact")

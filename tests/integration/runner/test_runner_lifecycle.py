@@ -3,26 +3,19 @@
 import asyncio
 import signal
 import subprocess
+from functools import partial
 from pathlib import Path
 
 import asyncpg
 
+from tests.eventually import eventually, value_becomes
 from tests.integration.runner.conftest import StartRunner
 from tests.integration.worker.conftest import insert_jobs
 
 PUSH = '{"user_id": "u-1", "channel": "push", "message": "hello"}'
-
-
-async def wait_for(
-    db: asyncpg.Connection, query: str, expected: object, seconds: float = 20
-) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await db.fetchval(query) == expected:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(
-        f"{query!r} never became {expected!r} (last: {await db.fetchval(query)!r})"
-    )
+COMPLETED = "SELECT count(*) FROM jobs WHERE status = 'completed'"
+PROCESSING = "SELECT count(*) FROM jobs WHERE status = 'processing'"
+STATUS_OF_THE_JOB = "SELECT status FROM jobs"  # in tests with one job
 
 
 async def exit_code(process: subprocess.Popen[bytes], seconds: float = 15) -> int:
@@ -35,8 +28,10 @@ async def test_runner_completes_jobs_and_reports_itself(
     await insert_jobs(db, 20, type="notification", payload=PUSH)
 
     runner = start_runner("--concurrency", "4", "--worker-id", "runner-one")
-    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'completed'", 20)
-    await wait_for(db, "SELECT processed FROM workers WHERE worker_id = 'runner-one'", 20)
+    await value_becomes(partial(db.fetchval, COMPLETED), 20)
+    await value_becomes(
+        partial(db.fetchval, "SELECT processed FROM workers WHERE worker_id = 'runner-one'"), 20
+    )
     runner.send_signal(signal.SIGTERM)
 
     assert await exit_code(runner) == 0
@@ -56,7 +51,7 @@ async def test_sigterm_finishes_jobs_in_flight_and_claims_no_more(
     runner = start_runner(
         "--concurrency", "4", simulated_duration_ms=1500, shutdown_grace_seconds=10
     )
-    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'processing'", 4)
+    await value_becomes(partial(db.fetchval, PROCESSING), 4)
 
     runner.send_signal(signal.SIGTERM)
 
@@ -70,7 +65,7 @@ async def test_sigterm_fails_back_what_the_grace_period_cannot_finish(
 ) -> None:
     [job_id] = await insert_jobs(db, type="notification", payload=PUSH)
     runner = start_runner(simulated_duration_ms=60_000, shutdown_grace_seconds=0.5)
-    await wait_for(db, "SELECT status FROM jobs", "processing")
+    await value_becomes(partial(db.fetchval, STATUS_OF_THE_JOB), "processing")
 
     runner.send_signal(signal.SIGTERM)
 
@@ -86,11 +81,11 @@ async def test_jobs_of_a_killed_runner_are_rescued_and_completed_once(
     doomed = start_runner(
         "--concurrency", "3", "--worker-id", "doomed", simulated_duration_ms=60_000
     )
-    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'processing'", 3)
+    await value_becomes(partial(db.fetchval, PROCESSING), 3)
 
     doomed.send_signal(signal.SIGKILL)
     survivor = start_runner("--concurrency", "3", "--worker-id", "survivor")
-    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'completed'", 3)
+    await value_becomes(partial(db.fetchval, COMPLETED), 3)
     survivor.send_signal(signal.SIGTERM)
 
     assert await exit_code(survivor) == 0
@@ -109,11 +104,15 @@ async def test_jobs_of_a_killed_runner_are_rescued_and_completed_once(
 
 
 async def test_a_runner_abandons_a_job_whose_lease_it_lost(
-    start_runner: StartRunner, db: asyncpg.Connection
+    start_runner: StartRunner, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
     [job_id] = await insert_jobs(db, type="notification", payload=PUSH)
-    runner = start_runner("--worker-id", "slowpoke", simulated_duration_ms=2500)
-    await wait_for(db, "SELECT status FROM jobs", "processing")
+    # Work and grace both longer than exit_code() waits: a runner still working on the job
+    # when told to stop would hold its exit for the grace period, then fail the job back.
+    runner = start_runner(
+        "--worker-id", "slowpoke", simulated_duration_ms=60_000, shutdown_grace_seconds=60
+    )
+    await value_becomes(partial(db.fetchval, STATUS_OF_THE_JOB), "processing")
 
     # Another runner takes the job over (as if the lease had expired and it was reclaimed).
     await db.execute(
@@ -122,9 +121,13 @@ async def test_a_runner_abandons_a_job_whose_lease_it_lost(
            WHERE id = $1""",
         job_id,
     )
-    await asyncio.sleep(
-        3
-    )  # past the simulated work: a runner that did not abandon would report now
+    log = tmp_path / "runner-0.log"
+
+    async def runner_log() -> str:
+        return log.read_text()
+
+    # The next heartbeat hears the job is lost; the runner says so when it abandons it.
+    await eventually(runner_log, until=lambda text: f"lost the lease of job {job_id}" in text)
     runner.send_signal(signal.SIGTERM)
 
     assert await exit_code(runner) == 0
@@ -145,7 +148,7 @@ async def test_an_invalid_payload_fails_at_once_without_retries(
     [job_id] = await insert_jobs(db, type="email", payload='{"to": "not-an-address"}')
 
     runner = start_runner()
-    await wait_for(db, "SELECT status FROM jobs", "failed")
+    await value_becomes(partial(db.fetchval, STATUS_OF_THE_JOB), "failed")
     runner.send_signal(signal.SIGTERM)
 
     row = await db.fetchrow("SELECT attempts, error FROM jobs WHERE id = $1", job_id)
@@ -160,7 +163,7 @@ async def test_simulated_failures_go_through_the_retry_path(
     await insert_jobs(db, type="notification", payload=PUSH, max_attempts=2)
 
     runner = start_runner(simulated_failure_rate=1)
-    await wait_for(db, "SELECT status FROM jobs", "failed")
+    await value_becomes(partial(db.fetchval, STATUS_OF_THE_JOB), "failed")
     runner.send_signal(signal.SIGTERM)
 
     kinds = [row["kind"] for row in await db.fetch("SELECT kind FROM job_events ORDER BY id")]
@@ -176,7 +179,7 @@ async def test_jobs_finishing_during_a_heartbeat_are_not_reported_as_lost(
     # naming those jobs is on its way, which the service answers with "no longer yours".
     await insert_jobs(db, 400, type="notification", payload=PUSH)
     runner = start_runner("--concurrency", "8", simulated_duration_ms=20)
-    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'completed'", 400, seconds=60)
+    await value_becomes(partial(db.fetchval, COMPLETED), 400, seconds=60)
     runner.send_signal(signal.SIGTERM)
 
     assert await exit_code(runner) == 0
@@ -189,7 +192,7 @@ async def test_completions_from_busy_slots_share_requests(
 ) -> None:
     await insert_jobs(db, 300, type="notification", payload=PUSH)
     runner = start_runner("--concurrency", "8", "--no-op")
-    await wait_for(db, "SELECT count(*) FROM jobs WHERE status = 'completed'", 300, seconds=60)
+    await value_becomes(partial(db.fetchval, COMPLETED), 300, seconds=60)
     runner.send_signal(signal.SIGTERM)
 
     assert await exit_code(runner) == 0

@@ -6,16 +6,17 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import httpx
 
 from job_contract import ReportPayload
-from job_contract.payloads import DateRange
+from job_contract.bounds import REPORT_ROW_CAP
+from job_contract.payloads import DateRange, ReportFormat, ReportType
 from tests.integration.runner_handlers.conftest import job_context
-from worker_service.runner.handlers.report import handle
+from worker_service.runner.handlers.report import failures_table, handle
 from worker_service.runner.settings import RunnerSettings
 
 NOVEMBER = DateRange(start=date(2026, 11, 1), end=date(2026, 11, 24))
@@ -53,10 +54,10 @@ class ReportService:
     """Stands in for the worker service: serves `rows`, records what is asked and uploaded."""
 
     rows: list[dict[str, Any]]
-    asked: list[tuple[str, date, date]] = field(default_factory=list)
+    asked: list[tuple[ReportType, date, date]] = field(default_factory=list)
     uploads: list[tuple[bytes, str, str]] = field(default_factory=list)
 
-    async def fetch_report_rows(self, report_type: str, start: date, end: date) -> list[Any]:
+    async def fetch_report_rows(self, report_type: ReportType, start: date, end: date) -> list[Any]:
         self.asked.append((report_type, start, end))
         return self.rows
 
@@ -66,8 +67,8 @@ class ReportService:
 
 async def run_report(
     settings: RunnerSettings,
-    report_type: Literal["jobs_summary", "failures", "throughput"],
-    file_format: Literal["csv", "pdf"],
+    report_type: ReportType,
+    file_format: ReportFormat,
     rows: list[dict[str, Any]],
 ) -> tuple[dict[str, Any], ReportService]:
     service = ReportService(rows)
@@ -140,6 +141,14 @@ async def test_failures_csv_lists_each_failed_job_with_its_whole_error(
     assert table[2][3] == "WebhookUnavailable: webhook failed 3 tries,\nlast: 503"
     assert table[3][3] == long_error
     assert (filename, result["rows"]) == ("failures-2026-11-01-2026-11-24.csv", 3)
+
+
+def test_failures_total_says_when_the_row_cap_cut_the_list() -> None:
+    # The worker service sends at most REPORT_ROW_CAP failures, the newest.
+    capped = [FAILURE_ROWS[0]] * REPORT_ROW_CAP
+
+    assert failures_table(capped).total == f"Total: {REPORT_ROW_CAP} failed jobs (the newest only)"
+    assert failures_table(capped[1:]).total == f"Total: {REPORT_ROW_CAP - 1} failed jobs"
 
 
 async def test_csv_cells_cannot_become_spreadsheet_formulas(settings: RunnerSettings) -> None:

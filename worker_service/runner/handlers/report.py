@@ -18,12 +18,15 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from job_contract import JobStatus, JobType, ReportPayload
+from job_contract.bounds import REPORT_ROW_CAP
+from job_contract.payloads import REPORT_TYPES, ReportFormat, ReportType
 from worker_service.runner.context import JobContext
 
 TIMEOUT_SECONDS = 120
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
-# queries.sql caps report_failures at this many rows; the total line says so when it is hit.
-FAILURES_ROW_CAP = 1000
+CONTENT_TYPES: dict[ReportFormat, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
+}
 # A PDF cell shows this much of a value (errors can be 10,000 characters); the CSV has it all.
 PDF_CELL_CHARS = 160
 
@@ -97,7 +100,8 @@ def failures_table(rows: list[dict[str, Any]]) -> Table:
         )
         for row in rows
     ]
-    capped = " (the newest only)" if len(rows) >= FAILURES_ROW_CAP else ""
+    # The worker service sends at most this many, the newest: say so when the cap is hit.
+    capped = " (the newest only)" if len(rows) >= REPORT_ROW_CAP else ""
     return Table(
         columns=("id", "type", "attempts", "error", "failed_at"),
         rows=lines,
@@ -121,11 +125,12 @@ def throughput_table(rows: list[dict[str, Any]]) -> Table:
     )
 
 
-_TABLES: dict[str, Callable[[list[dict[str, Any]]], Table]] = {
+_TABLES: dict[ReportType, Callable[[list[dict[str, Any]]], Table]] = {
     "jobs_summary": jobs_summary_table,
     "failures": failures_table,
     "throughput": throughput_table,
 }
+assert set(_TABLES) == set(REPORT_TYPES), "one table per report type"
 
 
 def _count(number: int, noun: str) -> str:
