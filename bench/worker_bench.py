@@ -55,7 +55,8 @@ from bench.producer_bench import (
 from devstack.databases import migrated_database
 from devstack.processes import start_runner, stop, uvicorn_server
 from jobdeck_db import urls
-from worker_service.store import QUERIES, Outcome, WorkerStore, create_pool
+from worker_service.records import Completion
+from worker_service.store import QUERIES, WorkerStore, create_pool
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -380,7 +381,8 @@ async def claim_and_complete(store: WorkerStore, worker_id: str, batch: int, unt
         if not claimed:
             break
         completed = await store.complete(
-            [Outcome(row["id"], row["attempts"], {}) for row in claimed], worker_id
+            [Completion(claim.job["id"], claim.job["attempts"], {}) for claim in claimed],
+            worker_id,
         )
         done += len(completed)
     return done

@@ -3,22 +3,21 @@
 A runner with N slots sends N `POST /process` at once whenever jobs arrive. Each would be a
 statement and a commit of its own; instead, claims for the same runner and job types that
 arrive while one of theirs is running wait for it to finish and then share one statement
-(`LIMIT` their combined limits), each taking its share of the rows in claim order. An idle
+(`LIMIT` their combined limits), each taking its share of the jobs in claim order. An idle
 service therefore claims at once, and a busy one makes one statement per group, not per slot.
 """
 
 import asyncio
 from collections.abc import Sequence
 
-import asyncpg
-
 from job_contract.bounds import MAX_CLAIM_BATCH
+from worker_service.records import Claim
 from worker_service.store import WorkerStore
 
-# Same runner, same job types: the rows one statement claims can go to any of them.
+# Same runner, same job types: the jobs one statement claims can go to any of them.
 _Key = tuple[str, tuple[str, ...] | None]
 # A claim waiting for its share: how many jobs it wants, and where they go.
-_Waiting = tuple[int, asyncio.Future[list[asyncpg.Record]]]
+_Waiting = tuple[int, asyncio.Future[list[Claim]]]
 
 
 class ClaimBatcher:
@@ -27,12 +26,10 @@ class ClaimBatcher:
         self._waiting: dict[_Key, list[_Waiting]] = {}
         self._running: dict[_Key, asyncio.Task[None]] = {}
 
-    async def claim(
-        self, worker_id: str, limit: int, types: Sequence[str] | None
-    ) -> list[asyncpg.Record]:
+    async def claim(self, worker_id: str, limit: int, types: Sequence[str] | None) -> list[Claim]:
         """Up to `limit` jobs for `worker_id`, leased and logged as WorkerStore.claim does."""
         key = (worker_id, tuple(types) if types else None)
-        share: asyncio.Future[list[asyncpg.Record]] = asyncio.get_running_loop().create_future()
+        share: asyncio.Future[list[Claim]] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(key, []).append((limit, share))
         if key not in self._running:
             self._running[key] = asyncio.create_task(self._claim_for(key))
@@ -44,7 +41,7 @@ class ClaimBatcher:
         try:
             while group := self._take_group(key):
                 try:
-                    rows = await self._store.claim(
+                    claims = await self._store.claim(
                         worker_id, sum(limit for limit, _ in group), types
                     )
                 except Exception as error:  # each request answers it (503 when the DB is away)
@@ -53,7 +50,7 @@ class ClaimBatcher:
                             share.set_exception(error)
                     continue
                 for limit, share in group:
-                    mine, rows = rows[:limit], rows[limit:]
+                    mine, claims = claims[:limit], claims[limit:]
                     # A request cancelled meanwhile (the service stopping) leaves its jobs
                     # leased to this runner; the rescuer returns them when the lease ends.
                     if not share.done():

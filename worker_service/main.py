@@ -4,30 +4,31 @@ A lightweight Starlette app over asyncpg: runners claim jobs here and report how
 """
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from jobdeck_db.availability import is_connection_problem
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
+from jobdeck_runtime.maintenance import running
 from jobdeck_runtime.startup import StartupGuard
 from worker_service import routes
 from worker_service.claims import ClaimBatcher
+from worker_service.errors import JobNotFound, OutcomeRefused, ReportNotFound
+from worker_service.json_responses import error_response, json_response
+from worker_service.parsing import RequestInvalid
 from worker_service.rescuer import Rescuer
-from worker_service.responses import RequestInvalid, error_response, json_response
 from worker_service.settings import Settings, get_settings
+from worker_service.stale_runners import StaleRunnerSweeper
 from worker_service.store import WorkerStore, create_pool
-from worker_service.wakeups import PendingJobs
+from worker_service.wakeups import JobsPendingListener
 
 logger = logging.getLogger("worker_service")
 
@@ -38,8 +39,13 @@ logging.getLogger("uvicorn.access").handlers = []
 logging.getLogger("uvicorn.access").propagate = False
 
 
-async def metrics(request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def _answer(status_code: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A handler answering a domain error with `status_code` and the error's message."""
+
+    async def handler(request: Request, error: Exception) -> Response:
+        return error_response(status_code, str(error))
+
+    return handler
 
 
 async def _invalid(request: Request, error: Exception) -> Response:
@@ -69,28 +75,27 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.retry_base_delay_seconds,
         settings.retry_max_delay_seconds,
     )
-    pending = PendingJobs(url)
-    await pending.start()
-    app.state.store, app.state.pending = store, pending
+    listener = JobsPendingListener(url)
+    await listener.start()
+    app.state.store, app.state.listener = store, listener
     app.state.claims = ClaimBatcher(store)
-    rescuer = asyncio.create_task(
-        Rescuer(store, settings.rescue_interval_seconds, settings.rescue_batch_size).run_forever()
-    )
     try:
-        yield
+        async with running([Rescuer(store, settings.rescuer()), StaleRunnerSweeper(store)]):
+            yield
     finally:
-        rescuer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await rescuer
-        await pending.stop()
+        await listener.stop()
         await asyncio.gather(durable.close(), fast.close())
 
 
-def create_app(settings: Settings | None = None) -> Any:
+def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or get_settings()
     app = Starlette(
-        routes=[*routes.routes, Route("/metrics", metrics, methods=["GET"])],
+        routes=routes.routes,
+        # The one place that says which HTTP status each refusal gets.
         exception_handlers={
+            JobNotFound: _answer(404),
+            ReportNotFound: _answer(404),
+            OutcomeRefused: _answer(409),
             RequestInvalid: _invalid,
             asyncpg.PostgresError: _database_error,
             asyncpg.InterfaceError: _database_error,

@@ -1,4 +1,8 @@
-"""Prometheus metrics of the worker service (served at /metrics)."""
+"""Prometheus metrics of the worker service (served at /metrics).
+
+Counters and histograms move as requests are served; the gauges are read when /metrics is
+scraped (refresh_gauges), so they are as fresh as the scrape and cost nothing in between.
+"""
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -8,7 +12,6 @@ CLAIMS = Counter("jobdeck_claims_total", "Jobs handed to runners")
 COMPLETIONS = Counter("jobdeck_completions_total", "Jobs completed")
 FAILURES = Counter("jobdeck_failures_total", "Failed attempts, by what happened next", ["outcome"])
 RESCUES = Counter("jobdeck_rescues_total", "Expired leases returned to the queue")
-QUEUE_DEPTH = Gauge("jobdeck_jobs", "Jobs by status, as of the last rescuer pass", ["status"])
 WAIT_TIME = Histogram(
     "jobdeck_job_wait_seconds",
     "From claimable (created or scheduled) to claimed",
@@ -17,3 +20,26 @@ WAIT_TIME = Histogram(
 RUN_TIME = Histogram(
     "jobdeck_job_run_seconds", "From claimed to completed or failed", buckets=_DURATION_BUCKETS
 )
+
+QUEUE_DEPTH = Gauge(
+    "jobdeck_jobs", "Jobs by status (absent while the database is away)", ["status"]
+)
+CLAIMS_WAITING = Gauge(
+    "jobdeck_claims_waiting", "Long-polling claims of this process waiting for a claimable job"
+)
+LISTENING = Gauge(
+    "jobdeck_wakeups_listening",
+    "1 while the LISTEN connection that wakes long-polling claims is up",
+)
+
+
+def refresh_gauges(
+    claims_waiting: int, listening: bool, jobs_by_status: dict[str, int] | None
+) -> None:
+    """Set the gauges from what the process and the database say now (None: unknown)."""
+    CLAIMS_WAITING.set(claims_waiting)
+    LISTENING.set(int(listening))
+    if jobs_by_status is None:
+        QUEUE_DEPTH.clear()  # unknown rather than stale
+    for status, count in (jobs_by_status or {}).items():
+        QUEUE_DEPTH.labels(status).set(count)

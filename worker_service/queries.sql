@@ -1,9 +1,14 @@
 -- Every statement the worker service runs. Each block starts with `-- name: <name>` and a
--- one-line description; store.py loads them once and is the only code that runs them.
--- Names are noun first, so a table's statements sort together.
+-- one-line description; store.py loads them once (jobdeck_db.queries.load_queries) and is the
+-- only code that runs them. Names are noun first, so a table's statements sort together.
 --
 -- The fencing rule used throughout: a runner's outcome counts only while the job is still
 -- `processing` in the attempt it claimed (and, when it says who it is, under its own name).
+--
+-- Statuses are written as literals, not bound: the partial indexes (jobs_claim_idx on
+-- `status = 'pending'`, jobs_lease_idx and jobs_locked_by_idx on `status = 'processing'`)
+-- match only a literal, and a bound status would lose them under a cached generic plan.
+-- A test holds these literals to job_contract's statuses.
 
 -- name: job_claim
 -- Claim up to $2 of the most urgent claimable jobs for runner $1 (types $3, or any when NULL),
@@ -11,6 +16,7 @@
 WITH claimable AS (
     SELECT id
     FROM jobs
+    -- A literal, so the plan keeps the partial index jobs_claim_idx (see the top of the file).
     WHERE status = 'pending'
       AND (scheduled_for IS NULL OR scheduled_for <= now())
       AND ($3::text[] IS NULL OR type = ANY($3::text[]))
@@ -117,9 +123,9 @@ WITH held AS (
 )
 SELECT * FROM failed;
 
--- name: job_get
--- One job, for telling "no such job" from "not in a state to accept this".
-SELECT * FROM jobs WHERE id = $1;
+-- name: job_get_holder
+-- Who holds job $1, in which attempt and status: why an outcome for it matched nothing.
+SELECT status, attempts, locked_by FROM jobs WHERE id = $1;
 
 -- name: job_extend_leases
 -- Renew the leases runner $1 still holds among jobs $2 by $3 seconds; answer those renewed.
@@ -135,6 +141,7 @@ RETURNING id;
 WITH expired AS (
     SELECT id, locked_by
     FROM jobs
+    -- A literal, so the plan keeps the partial index jobs_lease_idx (see the top of the file).
     WHERE status = 'processing' AND locked_until < now()
     ORDER BY locked_until
     LIMIT $1
@@ -189,7 +196,7 @@ SET last_heartbeat_at = now(),
     stopped_at = excluded.stopped_at;
 
 -- name: worker_list
--- Every runner seen in the last day, with the jobs it holds now.
+-- Every runner heard from within $1, with the jobs it holds now.
 SELECT w.worker_id, w.started_at, w.last_heartbeat_at, w.processed, w.stopped_at,
        extract(epoch FROM now() - w.last_heartbeat_at)::float8 AS heartbeat_age_seconds,
        coalesce(held.jobs, '{}') AS jobs
@@ -199,12 +206,23 @@ LEFT JOIN LATERAL (
     FROM jobs
     WHERE status = 'processing' AND locked_by = w.worker_id
 ) AS held ON true
-WHERE w.last_heartbeat_at > now() - interval '1 day'
+WHERE w.last_heartbeat_at > now() - $1::interval
 ORDER BY w.stopped_at NULLS FIRST, w.worker_id;
 
 -- name: worker_forget_stale
--- Drop runners not heard from in a day (the registry would otherwise grow forever).
-DELETE FROM workers WHERE last_heartbeat_at < now() - interval '1 day';
+-- Drop up to $2 runners not heard from within $1 (the registry would otherwise grow
+-- forever); answer how many.
+WITH stale AS (
+    SELECT worker_id
+    FROM workers
+    WHERE last_heartbeat_at < now() - $1::interval
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), forgotten AS (
+    DELETE FROM workers WHERE worker_id IN (SELECT worker_id FROM stale)
+    RETURNING worker_id
+)
+SELECT count(*) FROM forgotten;
 
 -- name: report_jobs_summary
 -- Jobs created in [$1, $2] by type and status.
@@ -215,12 +233,12 @@ GROUP BY type, status
 ORDER BY type, status;
 
 -- name: report_failures
--- Jobs created in [$1, $2] that failed, newest first (at most 1,000).
+-- Jobs created in [$1, $2] that failed, newest first (at most $3).
 SELECT id, type, attempts, error, updated_at AS failed_at
 FROM jobs
 WHERE status = 'failed' AND created_at >= $1 AND created_at < $2
 ORDER BY updated_at DESC
-LIMIT 1000;
+LIMIT $3;
 
 -- name: report_throughput
 -- Jobs completed and failed per day in [$1, $2], from the minute rollup.

@@ -2,29 +2,34 @@
 
 import asyncio
 from datetime import date
-from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from job_contract import JobType
 from job_contract.worker_api import (
+    CompleteBatchAnswer,
     CompleteBatchBody,
     CompleteBody,
     FailBody,
+    HeartbeatAnswer,
     HeartbeatBody,
     ProcessOptions,
+    RunnerPublic,
     WorkerId,
 )
+from jobdeck_db.availability import is_connection_problem
 from worker_service import metrics
 from worker_service.claims import ClaimBatcher
-from worker_service.responses import RequestInvalid, error_response, json_response, parse
+from worker_service.json_responses import error_response, json_response
+from worker_service.parsing import parse, parse_job_id, parse_report_type, parse_types
+from worker_service.records import Completion, FinishedAttempt
 from worker_service.settings import Settings
-from worker_service.store import REPORT_QUERIES, Outcome, WorkerStore, public
-from worker_service.wakeups import PendingJobs
+from worker_service.store import WorkerStore
+from worker_service.wakeups import JobsPendingListener
 
 
 def _store(request: Request) -> WorkerStore:
@@ -32,66 +37,41 @@ def _store(request: Request) -> WorkerStore:
     return store
 
 
-def _job_id(request: Request) -> UUID:
-    raw = request.path_params["job_id"]
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise RequestInvalid(
-            [
-                {
-                    "type": "uuid_parsing",
-                    "loc": ["path", "job_id"],
-                    "msg": "Input should be a valid UUID",
-                }
-            ]
-        ) from None
-
-
-def _types(raw: str | None) -> list[str] | None:
-    if not raw:
-        return None
-    names = [name.strip() for name in raw.split(",") if name.strip()]
-    unknown = [name for name in names if name not in {job_type.value for job_type in JobType}]
-    if unknown:
-        allowed = ", ".join(JobType)
-        raise RequestInvalid(
-            [{"type": "enum", "loc": ["query", "types"], "msg": f"types must be among {allowed}"}]
-        )
-    return names
+def _listener(request: Request) -> JobsPendingListener:
+    listener: JobsPendingListener = request.app.state.listener
+    return listener
 
 
 async def process(request: Request) -> Response:
     """Claim the most urgent claimable job(s); with `wait`, hold until one is claimable."""
     options = parse(ProcessOptions, dict(request.query_params), "query")
-    types = _types(options.types)
+    types = parse_types(options.types)
     worker_id = options.worker_id or f"runner-{uuid4().hex[:12]}"
-    store, pending = _store(request), request.app.state.pending
+    store, listener = _store(request), _listener(request)
     claims: ClaimBatcher = request.app.state.claims
     loop = asyncio.get_running_loop()
     deadline = loop.time() + options.wait
     while True:
-        wakeup = pending.current()  # taken before the claim, so no notification slips by
+        wakeup = listener.next_wakeup()  # taken before the claim, so no notification slips by
         claimed = await claims.claim(worker_id, options.limit or 1, types)
         remaining = deadline - loop.time()
         if claimed or remaining <= 0:
             break
-        gone = await _wait_for_claimable(request, store, pending, wakeup, types, remaining)
+        gone = await _wait_for_claimable(request, store, listener, wakeup, types, remaining)
         if gone:
             return Response(status_code=204)  # the runner gave up: claim nothing for it
     metrics.CLAIMS.inc(len(claimed))
-    for job in claimed:
-        metrics.WAIT_TIME.observe(max(job["waited_seconds"], 0))
-    jobs = [public(job) for job in claimed]
+    for claim in claimed:
+        metrics.WAIT_TIME.observe(max(claim.waited_seconds, 0))
     if options.limit is not None:
-        return json_response({"jobs": jobs})
-    return json_response(jobs[0]) if jobs else Response(status_code=204)
+        return json_response({"jobs": [claim.job for claim in claimed]})
+    return json_response(claimed[0].job) if claimed else Response(status_code=204)
 
 
 async def _wait_for_claimable(
     request: Request,
     store: WorkerStore,
-    pending: PendingJobs,
+    listener: JobsPendingListener,
     wakeup: asyncio.Event,
     types: list[str] | None,
     remaining: float,
@@ -100,7 +80,7 @@ async def _wait_for_claimable(
     runner hangs up (True): a held request must not outlive its runner, nor delay shutdown."""
     due_in = await store.next_claimable_in(types)
     timeout = remaining if due_in is None else min(remaining, due_in)
-    notified = asyncio.ensure_future(pending.wait(wakeup, timeout))
+    notified = asyncio.ensure_future(listener.wait(wakeup, timeout))
     hung_up = asyncio.ensure_future(_disconnected(request))
     await asyncio.wait({notified, hung_up}, return_when=asyncio.FIRST_COMPLETED)
     for waiter in (notified, hung_up):
@@ -115,65 +95,48 @@ async def _disconnected(request: Request) -> None:
 
 
 async def complete_one(request: Request) -> Response:
-    job_id = _job_id(request)
+    job_id = parse_job_id(request.path_params["job_id"])
     body = parse(CompleteBody, await request.body(), "body")
-    completed = await _store(request).complete(
-        [Outcome(job_id, body.attempt, body.result)], body.worker_id
+    completed = await _store(request).complete_one(
+        Completion(job_id, body.attempt, body.result), body.worker_id
     )
-    if not completed:
-        return await _refusal(request, job_id, body.attempt)
-    _observe_completions(completed)
-    return json_response(public(completed[0]))
+    _observe_completions([completed])
+    return json_response(completed.job)
 
 
 async def complete_many(request: Request) -> Response:
     """Acknowledge a batch in one round trip; each job guarded like a single completion."""
     body = parse(CompleteBatchBody, await request.body(), "body")
-    outcomes = [Outcome(job.id, job.attempt, job.result) for job in body.jobs]
-    completed = await _store(request).complete(outcomes, body.worker_id)
+    completions = [Completion(job.id, job.attempt, job.result) for job in body.jobs]
+    completed = await _store(request).complete(completions, body.worker_id)
     _observe_completions(completed)
-    done = {job["id"] for job in completed}
+    done = {finished.job_id for finished in completed}
+    # model_construct: the ids are UUIDs already, and validating them again costs per job.
     return json_response(
-        {
-            "completed": [o.id for o in outcomes if o.id in done],
-            "conflicts": [o.id for o in outcomes if o.id not in done],
-        }
+        CompleteBatchAnswer.model_construct(
+            completed=[c.id for c in completions if c.id in done],
+            conflicts=[c.id for c in completions if c.id not in done],
+        )
     )
 
 
-def _observe_completions(completed: list[Any]) -> None:
+def _observe_completions(completed: list[FinishedAttempt]) -> None:
     metrics.COMPLETIONS.inc(len(completed))
-    for job in completed:
-        if job["ran_seconds"] is not None:
-            metrics.RUN_TIME.observe(job["ran_seconds"])
+    for finished in completed:
+        if finished.ran_seconds is not None:
+            metrics.RUN_TIME.observe(finished.ran_seconds)
 
 
 async def fail(request: Request) -> Response:
-    job_id = _job_id(request)
+    job_id = parse_job_id(request.path_params["job_id"])
     body = parse(FailBody, await request.body(), "body")
     failed = await _store(request).fail(
         job_id, body.attempt, body.worker_id, body.error, body.retryable
     )
-    if failed is None:
-        return await _refusal(request, job_id, body.attempt)
-    metrics.FAILURES.labels("retry" if failed["status"] == "pending" else "failed").inc()
-    if failed["ran_seconds"] is not None:
-        metrics.RUN_TIME.observe(failed["ran_seconds"])
-    return json_response(public(failed))
-
-
-async def _refusal(request: Request, job_id: UUID, attempt: int | None) -> Response:
-    """404 for an unknown job; 409 saying why an outcome was not accepted."""
-    job = await _store(request).get_job(job_id)
-    if job is None:
-        return error_response(404, f"job {job_id} not found")
-    if job["status"] != "processing":
-        return error_response(409, f"job {job_id} is {job['status']}, not processing")
-    if attempt is not None and job["attempts"] != attempt:
-        return error_response(
-            409, f"job {job_id} is on attempt {job['attempts']}; attempt {attempt} lost its lease"
-        )
-    return error_response(409, f"job {job_id} is held by {job['locked_by']}")
+    metrics.FAILURES.labels("retry" if failed.retry_scheduled else "failed").inc()
+    if failed.ran_seconds is not None:
+        metrics.RUN_TIME.observe(failed.ran_seconds)
+    return json_response(failed.job)
 
 
 async def heartbeat(request: Request) -> Response:
@@ -183,7 +146,8 @@ async def heartbeat(request: Request) -> Response:
     store = _store(request)
     held = await store.extend_leases(worker_id, body.jobs) if body.jobs else set()
     await store.heartbeat(worker_id, body.processed, body.stopping)
-    return json_response({"lost": [job_id for job_id in body.jobs if job_id not in held]})
+    lost = [job_id for job_id in body.jobs if job_id not in held]
+    return json_response(HeartbeatAnswer.model_construct(lost=lost))
 
 
 class _WorkerPath(BaseModel):
@@ -192,31 +156,27 @@ class _WorkerPath(BaseModel):
 
 async def list_workers(request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    runners = []
-    for row in await _store(request).list_workers():
-        age = row["heartbeat_age_seconds"]
-        if row["stopped_at"] is not None or age > settings.worker_down_after_seconds:
-            status = "down"
-        else:
-            status = "active" if row["jobs"] else "idle"
-        runners.append(
-            {
-                "worker_id": row["worker_id"],
-                "status": status,
-                "started_at": row["started_at"],
-                "last_heartbeat_at": row["last_heartbeat_at"],
-                "heartbeat_age_seconds": round(age, 3),
-                "jobs_in_flight": len(row["jobs"]),
-                "jobs": row["jobs"],
-                "processed": row["processed"],
-            }
-        )
-    return json_response(runners)
+    runners = await _store(request).list_runners(settings.worker_down_after_seconds)
+    return json_response(
+        [
+            RunnerPublic(
+                worker_id=runner.worker_id,
+                status=runner.status,
+                started_at=runner.started_at,
+                last_heartbeat_at=runner.last_heartbeat_at,
+                heartbeat_age_seconds=round(runner.heartbeat_age_seconds, 3),
+                jobs_in_flight=len(runner.jobs),
+                jobs=runner.jobs,
+                processed=runner.processed,
+            )
+            for runner in runners
+        ]
+    )
 
 
 async def put_artifact(request: Request) -> Response:
     """Store the file a report job produced (the raw body, with its Content-Type)."""
-    job_id = _job_id(request)
+    job_id = parse_job_id(request.path_params["job_id"])
     limit = request.app.state.settings.max_artifact_bytes
     content = await _read_limited(request, limit)
     if content is None:
@@ -224,11 +184,7 @@ async def put_artifact(request: Request) -> Response:
     options = parse(_ArtifactOptions, dict(request.query_params), "query")
     content_type = request.headers.get("content-type", "application/octet-stream")
     filename = options.filename or f"{job_id}"
-    stored = await _store(request).put_artifact(
-        job_id, content_type, filename, content, options.attempt
-    )
-    if not stored:
-        return await _refusal(request, job_id, options.attempt)
+    await _store(request).put_artifact(job_id, content_type, filename, content, options.attempt)
     return json_response({"job_id": job_id, "filename": filename, "size": len(content)}, 201)
 
 
@@ -258,9 +214,7 @@ class _ReportRange(BaseModel):
 
 async def report_data(request: Request) -> Response:
     """The rows a report runner needs, so runners never hold database credentials."""
-    report_type = request.path_params["report_type"]
-    if report_type not in REPORT_QUERIES:
-        return error_response(404, f"no report called {report_type!r}")
+    report_type = parse_report_type(request.path_params["report_type"])
     window = parse(_ReportRange, dict(request.query_params), "query")
     rows = await _store(request).report_rows(report_type, window.start, window.end)
     return json_response({"rows": rows})
@@ -268,6 +222,19 @@ async def report_data(request: Request) -> Response:
 
 async def stats(request: Request) -> Response:
     return json_response({"by_status": await _store(request).counts_by_status()})
+
+
+async def prometheus_metrics(request: Request) -> Response:
+    """The counters, with the gauges read now: waiting claims, the listener, queue depth."""
+    try:
+        jobs_by_status: dict[str, int] | None = await _store(request).counts_by_status()
+    except Exception as error:
+        if not is_connection_problem(error):
+            raise
+        jobs_by_status = None  # the rest of the metrics still answer while it is away
+    listener = _listener(request)
+    metrics.refresh_gauges(listener.waiting, listener.connected, jobs_by_status)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 async def healthz(request: Request) -> Response:
@@ -289,4 +256,5 @@ routes = [
     Route("/report-data/{report_type}", report_data, methods=["GET"]),
     Route("/stats", stats, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
+    Route("/metrics", prometheus_metrics, methods=["GET"]),
 ]

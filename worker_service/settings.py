@@ -6,6 +6,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jobdeck_runtime.settings import load_settings
+from worker_service.rescuer import RescuerSettings
+
+_RESCUER = RescuerSettings()  # the rescuer's own defaults are the environment's
 
 
 class Settings(BaseSettings):
@@ -18,11 +21,16 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=60, gt=0)
     retry_base_delay_seconds: float = Field(default=2, ge=0)
     retry_max_delay_seconds: float = Field(default=300, ge=0)
-    rescue_interval_seconds: float = Field(default=1, gt=0)
-    rescue_batch_size: int = Field(default=500, ge=1)
+    rescue_interval_seconds: float = Field(default=_RESCUER.interval_seconds, gt=0)
+    rescue_batch_size: int = Field(default=_RESCUER.batch_size, ge=1)
     # A runner silent for longer than this is shown as down.
     worker_down_after_seconds: float = Field(default=30, gt=0)
     max_artifact_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    def rescuer(self) -> RescuerSettings:
+        return RescuerSettings(
+            interval_seconds=self.rescue_interval_seconds, batch_size=self.rescue_batch_size
+        )
 
 
 @lru_cache

@@ -2,13 +2,12 @@
 
 Two pools: claims and lease renewals commit without waiting for the WAL flush (a claim lost
 in a crash just leaves the job pending again, and the lease covers the rest), while outcomes
-(complete, fail, rescue, artifacts) are durable before the runner hears back.
+(complete, fail, rescue, artifacts) are durable before the runner hears back. The store
+answers with typed records, and raises errors.py's errors when a job refuses an outcome.
 """
 
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,41 +16,26 @@ from uuid import UUID
 import asyncpg
 
 from job_contract import JobStatus
+from job_contract.bounds import REPORT_ROW_CAP
+from job_contract.jobs import public_fields
+from job_contract.payloads import REPORT_TYPES, ReportType
+from job_contract.transitions import HELD
+from jobdeck_db.queries import load_queries
+from worker_service.errors import (
+    AttemptSuperseded,
+    HeldByAnother,
+    JobNotFound,
+    JobNotHeld,
+    OutcomeRefused,
+)
+from worker_service.records import Claim, Completion, FinishedAttempt
+from worker_service.runners import REMEMBERED_FOR, RunnerSeen, runner_status
 
-_QUERY_FILE = Path(__file__).with_name("queries.sql")
-_BLOCK_HEADER = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
 
-# The SPEC's job shape; other columns (idempotency bookkeeping, claimed_at) stay inside.
-PUBLIC_FIELDS = (
-    "id", "type", "status", "priority", "payload", "result", "error", "attempts",
-    "max_attempts", "scheduled_for", "created_at", "updated_at", "completed_at",
-    "locked_by", "locked_until",
-)  # fmt: skip
-
-REPORT_QUERIES = {
-    "jobs_summary": "report_jobs_summary",
-    "failures": "report_failures",
-    "throughput": "report_throughput",
-}
-
-
-def load_queries(path: Path = _QUERY_FILE) -> dict[str, str]:
-    """Split queries.sql into {name: statement} at its `-- name:` headers."""
-    text = path.read_text()
-    parts = _BLOCK_HEADER.split(text)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
-
-
-QUERIES = load_queries()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A runner's report that a job finished: the fencing attempt, and its result."""
-
-    id: UUID
-    attempt: int | None
-    result: dict[str, Any] | None
+# Each report's statement; all bind the date range as $1 and $2, some bind more after it.
+REPORT_QUERIES: dict[ReportType, str] = {name: QUERIES[f"report_{name}"] for name in REPORT_TYPES}
+_REPORT_ARGUMENTS: dict[ReportType, tuple[object, ...]] = {"failures": (REPORT_ROW_CAP,)}
 
 
 async def _use_json_codecs(connection: asyncpg.Connection) -> None:
@@ -83,10 +67,6 @@ async def create_pool(database_url: str, size: int, durable: bool) -> asyncpg.Po
     return pool
 
 
-def public(record: asyncpg.Record) -> dict[str, Any]:
-    return {field: record[field] for field in PUBLIC_FIELDS}
-
-
 class WorkerStore:
     def __init__(
         self,
@@ -104,13 +84,12 @@ class WorkerStore:
 
     # --- claiming -------------------------------------------------------------------------
 
-    async def claim(
-        self, worker_id: str, limit: int, types: Sequence[str] | None
-    ) -> list[asyncpg.Record]:
-        rows: list[asyncpg.Record] = await self._fast.fetch(
+    async def claim(self, worker_id: str, limit: int, types: Sequence[str] | None) -> list[Claim]:
+        """Lease up to `limit` of the most urgent claimable jobs to `worker_id`."""
+        rows = await self._fast.fetch(
             QUERIES["job_claim"], worker_id, limit, _array(types), self._lease_seconds
         )
-        return rows
+        return [Claim(public_fields(row), row["waited_seconds"]) for row in rows]
 
     async def next_claimable_in(self, types: Sequence[str] | None) -> float | None:
         """Seconds until a scheduled or backing-off job becomes claimable, if there is one."""
@@ -120,6 +99,7 @@ class WorkerStore:
         return None if wait is None else max(wait.total_seconds(), 0.0)
 
     async def extend_leases(self, worker_id: str, job_ids: Sequence[UUID]) -> set[UUID]:
+        """Renew the leases `worker_id` still holds among `job_ids`; answer those."""
         rows = await self._fast.fetch(
             QUERIES["job_extend_leases"], worker_id, list(job_ids), self._lease_seconds
         )
@@ -128,20 +108,28 @@ class WorkerStore:
     # --- outcomes -------------------------------------------------------------------------
 
     async def complete(
-        self, outcomes: Sequence[Outcome], worker_id: str | None
-    ) -> list[asyncpg.Record]:
-        """Complete the jobs still held by the attempt that ran them; return those rows."""
-        rows: list[asyncpg.Record] = await self._durable.fetch(
+        self, completions: Sequence[Completion], worker_id: str | None
+    ) -> list[FinishedAttempt]:
+        """Complete the jobs still held by the attempt that ran them; the others are left
+        as they are (a batch answers them as conflicts)."""
+        rows = await self._durable.fetch(
             QUERIES["job_complete"],
-            [outcome.id for outcome in outcomes],
-            [outcome.attempt for outcome in outcomes],
+            [completion.id for completion in completions],
+            [completion.attempt for completion in completions],
             [
-                json.dumps(outcome.result) if outcome.result is not None else None
-                for outcome in outcomes
+                json.dumps(completion.result) if completion.result is not None else None
+                for completion in completions
             ],
             worker_id,
         )
-        return rows
+        return [_finished(row) for row in rows]
+
+    async def complete_one(self, completion: Completion, worker_id: str | None) -> FinishedAttempt:
+        """Complete one job; raise JobNotFound or OutcomeRefused saying why not."""
+        completed = await self.complete([completion], worker_id)
+        if not completed:
+            raise await self._refusal(completion.id, completion.attempt)
+        return completed[0]
 
     async def fail(
         self,
@@ -150,8 +138,10 @@ class WorkerStore:
         worker_id: str | None,
         error: str,
         retryable: bool,
-    ) -> asyncpg.Record | None:
-        return await self._durable.fetchrow(
+    ) -> FinishedAttempt:
+        """Record a failed attempt: back to pending after its back-off, or failed for good.
+        Raise JobNotFound or OutcomeRefused when the job is not held by that attempt."""
+        row = await self._durable.fetchrow(
             QUERIES["job_fail"],
             job_id,
             attempt,
@@ -161,35 +151,71 @@ class WorkerStore:
             self._retry_base,
             self._retry_max,
         )
-
-    async def get_job(self, job_id: UUID) -> asyncpg.Record | None:
-        return await self._durable.fetchrow(QUERIES["job_get"], job_id)
+        if row is None:
+            raise await self._refusal(job_id, attempt)
+        return _finished(row)
 
     async def put_artifact(
         self, job_id: UUID, content_type: str, filename: str, content: bytes, attempt: int | None
-    ) -> bool:
+    ) -> None:
+        """Store a report's file while its job is processing (in `attempt`, when given)."""
         stored = await self._durable.fetchval(
             QUERIES["job_artifact_put"], job_id, content_type, filename, content, attempt
         )
-        return stored is not None
+        if stored is None:
+            raise await self._refusal(job_id, attempt)
+
+    async def _refusal(self, job_id: UUID, attempt: int | None) -> JobNotFound | OutcomeRefused:
+        """Why a guarded statement matched nothing, read after the fact: no such job, or
+        not held by that attempt and runner."""
+        row = await self._durable.fetchrow(QUERIES["job_get_holder"], job_id)
+        if row is None:
+            return JobNotFound(job_id)
+        if row["status"] != HELD:
+            return JobNotHeld(job_id, row["status"])
+        if attempt is not None and row["attempts"] != attempt:
+            return AttemptSuperseded(job_id, current=row["attempts"], reported=attempt)
+        return HeldByAnother(job_id, row["locked_by"])
 
     # --- maintenance ----------------------------------------------------------------------
 
-    async def rescue_expired(self, limit: int) -> list[asyncpg.Record]:
-        rows: list[asyncpg.Record] = await self._durable.fetch(QUERIES["job_rescue_expired"], limit)
-        return rows
+    async def rescue_expired(self, limit: int) -> int:
+        """Return up to `limit` jobs whose lease expired to the queue; answer how many."""
+        rows = await self._durable.fetch(QUERIES["job_rescue_expired"], limit)
+        return len(rows)
 
-    async def forget_stale_workers(self) -> None:
-        await self._durable.execute(QUERIES["worker_forget_stale"])
+    async def forget_stale_runners(self, limit: int) -> int:
+        """Drop up to `limit` runners silent for longer than REMEMBERED_FOR; answer how many."""
+        forgotten: int = await self._durable.fetchval(
+            QUERIES["worker_forget_stale"], REMEMBERED_FOR, limit
+        )
+        return forgotten
 
     # --- runners --------------------------------------------------------------------------
 
     async def heartbeat(self, worker_id: str, processed: int, stopping: bool) -> None:
         await self._fast.execute(QUERIES["worker_heartbeat"], worker_id, processed, stopping)
 
-    async def list_workers(self) -> list[asyncpg.Record]:
-        rows: list[asyncpg.Record] = await self._durable.fetch(QUERIES["worker_list"])
-        return rows
+    async def list_runners(self, down_after_seconds: float) -> list[RunnerSeen]:
+        """Every runner heard from within REMEMBERED_FOR, stopped ones last."""
+        rows = await self._durable.fetch(QUERIES["worker_list"], REMEMBERED_FOR)
+        return [
+            RunnerSeen(
+                worker_id=row["worker_id"],
+                status=runner_status(
+                    row["heartbeat_age_seconds"],
+                    stopped=row["stopped_at"] is not None,
+                    holds_jobs=bool(row["jobs"]),
+                    down_after_seconds=down_after_seconds,
+                ),
+                started_at=row["started_at"],
+                last_heartbeat_at=row["last_heartbeat_at"],
+                heartbeat_age_seconds=row["heartbeat_age_seconds"],
+                jobs=list(row["jobs"]),
+                processed=row["processed"],
+            )
+            for row in rows
+        ]
 
     # --- reading --------------------------------------------------------------------------
 
@@ -199,15 +225,23 @@ class WorkerStore:
         counts.update({row["status"]: row["count"] for row in rows})
         return {str(status): count for status, count in counts.items()}
 
-    async def report_rows(self, report_type: str, start: date, end: date) -> list[dict[str, Any]]:
+    async def report_rows(
+        self, report_type: ReportType, start: date, end: date
+    ) -> list[dict[str, Any]]:
         """The rows a report is built from: jobs created (or finished) in [start, end]."""
         since = datetime.combine(start, time.min, tzinfo=UTC)
         until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
-        rows = await self._durable.fetch(QUERIES[REPORT_QUERIES[report_type]], since, until)
+        rows = await self._durable.fetch(
+            REPORT_QUERIES[report_type], since, until, *_REPORT_ARGUMENTS.get(report_type, ())
+        )
         return [dict(row) for row in rows]
 
     async def ping(self) -> None:
         await self._durable.fetchval(QUERIES["database_ping"])
+
+
+def _finished(row: asyncpg.Record) -> FinishedAttempt:
+    return FinishedAttempt(public_fields(row), row["ran_seconds"])
 
 
 def _array(values: Sequence[str] | None) -> list[str] | None:

@@ -1,8 +1,8 @@
 """One LISTEN connection per process that wakes every long-polling claimer.
 
-The trigger sends a payload-free NOTIFY whenever jobs become pending. Claimers take the
-current `Wakeup` *before* trying to claim, so a NOTIFY that lands between their empty claim
-and their wait still wakes them.
+The trigger sends a payload-free NOTIFY whenever jobs become pending. A claimer takes the
+`asyncio.Event` the next notification will set (`next_wakeup()`) *before* it tries to claim,
+so a NOTIFY that lands between its empty claim and its wait still wakes it.
 """
 
 import asyncio
@@ -15,31 +15,46 @@ CHANNEL = "jobdeck_jobs_pending"
 logger = logging.getLogger("worker_service.wakeups")
 
 
-class PendingJobs:
+class JobsPendingListener:
     def __init__(self, database_url: str) -> None:
         self._database_url = database_url
         self._wakeup = asyncio.Event()
         self._connection: asyncpg.Connection | None = None
         self._reconnecting: asyncio.Task[None] | None = None
         self._closed = False
+        self.waiting = 0  # claimers in wait() now: /metrics shows it, tests await it
 
-    def current(self) -> asyncio.Event:
+    @property
+    def connected(self) -> bool:
+        """False while the LISTEN connection is lost: waiters then wake only at their end."""
+        return self._connection is not None and not self._connection.is_closed()
+
+    def next_wakeup(self) -> asyncio.Event:
         """The event the next notification will set."""
         return self._wakeup
 
     async def wait(self, wakeup: asyncio.Event, seconds: float) -> None:
         """Until `wakeup` is set (jobs became pending) or `seconds` pass."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wakeup.wait(), seconds)
+        self.waiting += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), seconds)
+        finally:
+            self.waiting -= 1
 
     def wake_all(self) -> None:
         wakeup, self._wakeup = self._wakeup, asyncio.Event()
         wakeup.set()
 
     async def start(self) -> None:
-        self._connection = await asyncpg.connect(self._database_url, timeout=5)
-        await self._connection.add_listener(CHANNEL, self._on_notify)
-        self._connection.add_termination_listener(self._on_connection_lost)
+        connection = await asyncpg.connect(self._database_url, timeout=5)
+        try:
+            await connection.add_listener(CHANNEL, self._on_notify)
+        except BaseException:
+            connection.terminate()
+            raise
+        connection.add_termination_listener(self._on_connection_lost)
+        self._connection = connection  # `connected` from here on: the LISTEN is in place
 
     async def stop(self) -> None:
         self._closed = True

@@ -1,6 +1,5 @@
 """Several worker services on one PostgreSQL: runners spread over them share the queue safely."""
 
-import asyncio
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,13 +8,14 @@ import asyncpg
 import pytest
 
 from devstack import processes
+from tests.eventually import value_becomes
 from tests.integration.worker.conftest import insert_jobs
 from tests.servers import uvicorn_server
 
 
 @pytest.fixture(scope="module")
 def two_worker_services(database_url: str) -> Iterator[list[str]]:
-    env = {"DATABASE_URL": database_url, "RESCUE_INTERVAL_SECONDS": "0.5"}
+    env = {"DATABASE_URL": database_url}
     with (
         uvicorn_server("worker_service.main:app", env) as first,
         uvicorn_server("worker_service.main:app", env) as second,
@@ -29,6 +29,10 @@ async def test_runners_on_two_worker_services_drain_a_queue_claiming_each_job_on
     await insert_jobs(
         db, 600, type="notification", payload='{"user_id": "u", "channel": "push", "message": "m"}'
     )
+
+    async def jobs_not_completed() -> int:
+        return int(await db.fetchval("SELECT count(*) FROM jobs WHERE status <> 'completed'"))
+
     runners = [
         processes.start_runner(
             ["--concurrency", "4", "--batch-size", "10", "--worker-id", f"runner-{i}"],
@@ -42,10 +46,7 @@ async def test_runners_on_two_worker_services_drain_a_queue_claiming_each_job_on
         for i in range(4)
     ]
     try:
-        for _ in range(600):
-            if await db.fetchval("SELECT count(*) FROM jobs WHERE status <> 'completed'") == 0:
-                break
-            await asyncio.sleep(0.1)
+        await value_becomes(jobs_not_completed, 0, seconds=60)
     finally:
         for runner in runners:
             runner.send_signal(signal.SIGTERM)

@@ -1,12 +1,16 @@
-"""Helpers for the worker service's tests: jobs inserted directly, and a WorkerStore in-process."""
+"""Helpers for the worker service's tests: jobs inserted directly, a WorkerStore and its
+maintenance services in-process, and the service's gauges read from /metrics."""
 
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
-from worker_service.rescuer import Rescuer
+from tests.eventually import value_becomes
+from worker_service.rescuer import Rescuer, RescuerSettings
+from worker_service.stale_runners import StaleRunnerSweeper
 from worker_service.store import WorkerStore, create_pool
 
 _COLUMN_TYPES = {
@@ -49,4 +53,27 @@ async def store(database_url: str) -> AsyncIterator[WorkerStore]:
 
 @pytest.fixture
 def rescuer(store: WorkerStore) -> Rescuer:
-    return Rescuer(store, interval_seconds=1, batch_size=100)
+    return Rescuer(store, RescuerSettings(batch_size=100))
+
+
+@pytest.fixture
+def sweeper(store: WorkerStore) -> StaleRunnerSweeper:
+    return StaleRunnerSweeper(store)
+
+
+async def gauge(worker: httpx.AsyncClient, name: str) -> float:
+    """The value of an unlabelled gauge on the service's /metrics."""
+    for line in (await worker.get("/metrics")).text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"no {name} on /metrics")
+
+
+async def claims_waiting_become(worker: httpx.AsyncClient, count: int) -> None:
+    """Until the service holds `count` long-polls waiting for a job. A claim counted there
+    took its wake-up before its empty claim: a job created from now on wakes it."""
+
+    async def claims_waiting() -> float:
+        return await gauge(worker, "jobdeck_claims_waiting")
+
+    await value_becomes(claims_waiting, count)

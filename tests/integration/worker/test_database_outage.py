@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from jobdeck_db import embedded
-from tests.integration.worker.conftest import insert_jobs
+from tests.eventually import eventually, value_becomes
+from tests.factories import notification_job
+from tests.integration.worker.conftest import claims_waiting_become, gauge, insert_jobs
 from tests.netproxy import DatabaseProxy
 from tests.servers import uvicorn_server
 from worker_service.rescuer import Rescuer
@@ -52,7 +54,7 @@ async def drain(worker: httpx.AsyncClient, seen: list[int], until: asyncio.Event
             claim = await worker.post("/process?limit=10&wait=0.2")
             seen.append(claim.status_code)
             if claim.status_code != 200 or not claim.json()["jobs"]:
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # a runner's back-off before it asks again
                 continue
             acks = [{"id": job["id"], "attempt": job["attempts"]} for job in claim.json()["jobs"]]
             seen.append((await worker.post("/complete", json={"jobs": acks})).status_code)
@@ -61,11 +63,19 @@ async def drain(worker: httpx.AsyncClient, seen: list[int], until: asyncio.Event
 
 
 async def wait_until_healthy(client: httpx.AsyncClient) -> None:
-    for _ in range(200):
-        if (await client.get("/healthz")).status_code == 200:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("service did not recover")
+    async def health() -> int:
+        return (await client.get("/healthz")).status_code
+
+    await value_becomes(health, 200, seconds=10)
+
+
+async def listening_becomes(worker: httpx.AsyncClient, value: int) -> None:
+    """Until the service's LISTEN connection is up (1) or lost (0)."""
+
+    async def listening() -> float:
+        return await gauge(worker, "jobdeck_wakeups_listening")
+
+    await value_becomes(listening, value)
 
 
 async def test_connections_cut_under_load_cost_no_job(
@@ -80,24 +90,29 @@ async def test_connections_cut_under_load_cost_no_job(
     stop = asyncio.Event()
     claimers = [asyncio.create_task(drain(worker, seen, stop)) for _ in range(4)]
 
-    await asyncio.sleep(0.3)
+    async def jobs_completed() -> int:
+        return int(await db.fetchval("SELECT count(*) FROM jobs WHERE status = 'completed'"))
+
+    await eventually(jobs_completed)  # the load is under way
     proxy.cut()  # the database "goes away" mid-load
     during = [(await worker.get("/healthz")).status_code, (await api.get("/jobs")).status_code]
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # an outage is a span of time: the claimers keep trying through it
     proxy.restore()
     await wait_until_healthy(worker)
     await wait_until_healthy(api)
-    # A claim that committed just as its connection died never reached a runner: its lease
-    # is what brings it back. Expire the leases rather than wait a minute for them.
-    for _ in range(100):
-        if await db.fetchval("SELECT count(*) FROM jobs WHERE status <> 'completed'") == 0:
-            break
-        await asyncio.sleep(0.2)
+
+    async def rescue_lost_claims() -> int:
+        """A claim that committed just as its connection died never reached a runner: its
+        lease is what brings it back. Expire the leases of jobs claimed over a second ago
+        (the claimers finish theirs within milliseconds) rather than wait a minute for them."""
         await db.execute(
             """UPDATE jobs SET locked_until = now() - interval '1 second'
                WHERE status = 'processing' AND claimed_at < now() - interval '1 second'"""
         )
         await rescuer.run_once()
+        return await jobs_completed()
+
+    await eventually(rescue_lost_claims, until=lambda completed: completed == 600, every=0.2)
     stop.set()
     await asyncio.gather(*claimers)
 
@@ -120,13 +135,7 @@ async def test_services_recover_after_the_embedded_server_restarts(
 
     await wait_until_healthy(worker)
     await wait_until_healthy(api)
-    created = await api.post(
-        "/jobs",
-        json={
-            "type": "notification",
-            "payload": {"user_id": "u", "channel": "sms", "message": "back"},
-        },
-    )
+    created = await api.post("/jobs", json=notification_job(payload={"channel": "sms"}))
     claimed = await worker.post("/process")
 
     assert down == [503, 503]
@@ -141,13 +150,13 @@ async def test_long_polls_are_woken_again_after_the_listen_connection_was_cut(
 ) -> None:
     worker, _api = clients
     proxy.cut()
-    await asyncio.sleep(0.3)
+    await listening_becomes(worker, 0)
     proxy.restore()
     await wait_until_healthy(worker)
-    await asyncio.sleep(1)  # the listener reconnects with back-off of its own
+    await listening_becomes(worker, 1)  # the listener reconnects with back-off of its own
 
     waiting = asyncio.create_task(worker.post("/process?wait=20"))
-    await asyncio.sleep(0.3)
+    await claims_waiting_become(worker, 1)
     started = asyncio.get_running_loop().time()
     await insert_jobs(db)
     response = await waiting

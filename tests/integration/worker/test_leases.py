@@ -1,10 +1,12 @@
-"""Heartbeats renew leases; the rescuer returns jobs whose lease expired."""
+"""Heartbeats renew leases; the rescuer returns jobs whose lease expired; runners silent for
+a day are forgotten."""
 
 import asyncpg
 import httpx
 
 from tests.integration.worker.conftest import insert_jobs
 from worker_service.rescuer import Rescuer
+from worker_service.stale_runners import StaleRunnerSweeper
 
 
 async def expire_lease(db: asyncpg.Connection, job_id: str) -> None:
@@ -107,3 +109,22 @@ async def test_runners_are_listed_active_idle_or_down(
     }
     assert (runners["busy"]["jobs_in_flight"], runners["busy"]["processed"]) == (1, 4)
     assert runners["silent"]["heartbeat_age_seconds"] >= 300
+
+
+async def test_runners_silent_for_a_day_are_forgotten(
+    worker: httpx.AsyncClient, db: asyncpg.Connection, sweeper: StaleRunnerSweeper
+) -> None:
+    for runner in ("recent", "ancient"):
+        await worker.post(f"/workers/{runner}/heartbeat", json={})
+    await db.execute(
+        "UPDATE workers SET last_heartbeat_at = now() - interval '25 hours'"
+        " WHERE worker_id = 'ancient'"
+    )
+
+    forgotten = await sweeper.run_once()
+
+    assert forgotten == 1
+    assert [row["worker_id"] for row in await db.fetch("SELECT worker_id FROM workers")] == [
+        "recent"
+    ]
+    assert await sweeper.run_once() == 0

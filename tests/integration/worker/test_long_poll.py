@@ -9,23 +9,18 @@ import asyncpg
 import httpx
 
 from devstack import processes
-from tests.integration.worker.conftest import insert_jobs
+from tests.factories import create_job, notification_job
+from tests.integration.worker.conftest import claims_waiting_become, insert_jobs
 
 
 async def test_waiting_claim_wakes_soon_after_a_job_is_created(
     worker: httpx.AsyncClient, api: httpx.AsyncClient
 ) -> None:
     waiting = asyncio.create_task(worker.post("/process?wait=10"))
-    await asyncio.sleep(0.3)  # let the claim find the queue empty and start waiting
+    await claims_waiting_become(worker, 1)
 
     created_at = time.monotonic()
-    await api.post(
-        "/jobs",
-        json={
-            "type": "notification",
-            "payload": {"user_id": "u", "channel": "push", "message": "hi"},
-        },
-    )
+    await create_job(api, notification_job())
     response = await waiting
     woke_after = time.monotonic() - created_at
 
@@ -67,7 +62,7 @@ async def test_waiters_for_other_types_keep_waiting(
     worker: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
     report_waiter = asyncio.create_task(worker.post("/process?wait=1&types=report"))
-    await asyncio.sleep(0.2)
+    await claims_waiting_become(worker, 1)
 
     await insert_jobs(db, type="email")
 
@@ -80,7 +75,7 @@ async def test_a_retried_job_wakes_waiters(
 ) -> None:
     [job_id] = await insert_jobs(db, status="failed", attempts=3, max_attempts=3)
     waiting = asyncio.create_task(worker.post("/process?wait=10"))
-    await asyncio.sleep(0.3)
+    await claims_waiting_become(worker, 1)
 
     await api.post(f"/jobs/{job_id}/retry")
     response = await asyncio.wait_for(waiting, 2)
@@ -89,15 +84,17 @@ async def test_a_retried_job_wakes_waiters(
 
 
 async def test_a_runner_that_hangs_up_while_waiting_gets_nothing_claimed_for_it(
-    worker_url: str, db: asyncpg.Connection
+    worker: httpx.AsyncClient, worker_url: str, db: asyncpg.Connection
 ) -> None:
     async with httpx.AsyncClient(base_url=worker_url) as doomed:
         waiting = asyncio.create_task(doomed.post("/process?wait=10&worker_id=gone"))
-        await asyncio.sleep(0.3)
+        await claims_waiting_become(worker, 1)
         waiting.cancel()  # the connection is closed mid-wait
-    await asyncio.sleep(0.2)
+    await claims_waiting_become(worker, 0)  # the service noticed, and stopped waiting
 
     await insert_jobs(db)
+    # What is tested is that nothing happens: a claim that must not exist gets the time it
+    # would need to happen (a woken waiter claims within milliseconds).
     await asyncio.sleep(0.5)
 
     assert await db.fetchval("SELECT status FROM jobs") == "pending"
@@ -113,10 +110,11 @@ async def test_abandoned_long_polls_do_not_hold_up_a_shutdown(
     ):
         async with httpx.AsyncClient(base_url=url) as runner:
             waiting = [asyncio.create_task(runner.post("/process?wait=30")) for _ in range(3)]
-            await asyncio.sleep(0.3)
+            await claims_waiting_become(runner, 3)
             for request in waiting:
                 request.cancel()  # the runner goes away mid-wait
-        await asyncio.sleep(0.2)
+        async with httpx.AsyncClient(base_url=url) as observer:
+            await claims_waiting_become(observer, 0)
 
         started = time.monotonic()
         service.send_signal(signal.SIGTERM)

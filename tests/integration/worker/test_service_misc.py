@@ -111,6 +111,24 @@ async def test_health_and_metrics(worker: httpx.AsyncClient, db: asyncpg.Connect
         assert name in metrics
 
 
+async def test_metrics_count_jobs_by_status_and_waiting_claims_as_scraped(
+    worker: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await insert_jobs(db, 3)
+    await insert_jobs(db, status="failed", attempts=3)
+
+    metrics = (await worker.get("/metrics")).text
+
+    for line in (
+        'jobdeck_jobs{status="pending"} 3.0',
+        'jobdeck_jobs{status="failed"} 1.0',
+        'jobdeck_jobs{status="processing"} 0.0',
+        "jobdeck_claims_waiting 0.0",
+        "jobdeck_wakeups_listening 1.0",
+    ):
+        assert line in metrics.splitlines()
+
+
 async def test_requests_write_no_access_log_lines(
     worker: httpx.AsyncClient, worker_url: str
 ) -> None:
