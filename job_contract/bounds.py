@@ -32,6 +32,8 @@ MAX_CLAIM_BATCH = 100
 MAX_COMPLETE_BATCH = 100
 MAX_WAIT_SECONDS = 30
 MAX_ERROR_CHARS = 10_000
+# A heartbeat renews at most this many leases (a runner holds far fewer).
+MAX_HEARTBEAT_JOBS = 10_000
 
 # A failures report lists at most this many jobs, the newest.
 REPORT_ROW_CAP = 1_000

@@ -10,6 +10,7 @@ from job_contract.bounds import (
     MAX_CLAIM_BATCH,
     MAX_COMPLETE_BATCH,
     MAX_ERROR_CHARS,
+    MAX_HEARTBEAT_JOBS,
     MAX_WAIT_SECONDS,
 )
 from job_contract.text import NoNul
@@ -59,7 +60,7 @@ class FailBody(_Body):
 
 
 class HeartbeatBody(_Body):
-    jobs: Annotated[list[UUID], Field(max_length=10_000)] = []
+    jobs: Annotated[list[UUID], Field(max_length=MAX_HEARTBEAT_JOBS)] = []
     processed: Annotated[int, Field(ge=0, description="Jobs finished since the runner started")] = 0
     stopping: bool = Field(default=False, description="The runner is shutting down for good")
 

@@ -6,6 +6,7 @@ else the embedded one in .data/pg.
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -16,6 +17,14 @@ from jobdeck_db.settings import database_url as configured_database_url
 from tests.servers import uvicorn_server
 
 TABLES = "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers"
+UNIT_TESTS = Path(__file__).parent / "unit"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that talks to PostgreSQL starts from empty tables; unit tests need none."""
+    for item in items:
+        if not item.path.is_relative_to(UNIT_TESTS):
+            item.fixturenames.append("clean_db")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -75,8 +74,3 @@ async def page(browser: Browser, frontend_url: str, console: Console) -> AsyncIt
     yield page
     await context.close()
     assert console.unexpected() == [], "errors in the browser console"
-
-
-@pytest.fixture(autouse=True)
-async def _empty_tables(clean_db: asyncpg.Connection) -> None:
-    return None

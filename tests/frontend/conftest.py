@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import httpx
 import pytest
 
@@ -19,8 +18,3 @@ def frontend_url(producer_url: str) -> Iterator[str]:
 async def web(frontend_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=frontend_url, timeout=30) as client:
         yield client
-
-
-@pytest.fixture(autouse=True)
-async def _empty_tables(clean_db: asyncpg.Connection) -> None:
-    return None

@@ -1,9 +1,25 @@
-"""Every integration test starts from empty tables."""
+"""The worker service's store and rescuer in-process, for tests that rescue exactly when they
+say (the services under test wait an hour between rescuer passes)."""
 
-import asyncpg
+from collections.abc import AsyncIterator
+
 import pytest
 
+from worker_service.rescuer import Rescuer, RescuerSettings
+from worker_service.store import WorkerStore, create_pool
 
-@pytest.fixture(autouse=True)
-async def _empty_tables(clean_db: asyncpg.Connection) -> None:
-    return None
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[WorkerStore]:
+    durable = await create_pool(database_url, 2, durable=True)
+    fast = await create_pool(database_url, 2, durable=False)
+    try:
+        yield WorkerStore(durable, fast, 60, 2, 300)
+    finally:
+        await durable.close()
+        await fast.close()
+
+
+@pytest.fixture
+def rescuer(store: WorkerStore) -> Rescuer:
+    return Rescuer(store, RescuerSettings(batch_size=100))

@@ -9,7 +9,7 @@ import pytest
 
 from devstack import processes
 from tests.eventually import value_becomes
-from tests.integration.worker.conftest import insert_jobs
+from tests.factories import insert_jobs
 from tests.servers import uvicorn_server
 
 

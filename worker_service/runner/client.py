@@ -70,7 +70,7 @@ class WorkerServiceClient:
     async def fail(self, job_id: UUID, attempt: int, error: str, retryable: bool) -> bool:
         """Report a failed attempt; False when the service no longer counts it as ours."""
         body = FailBody.model_construct(
-            error=error[:MAX_ERROR_CHARS],
+            error=reportable_error(error),
             retryable=retryable,
             attempt=attempt,
             worker_id=self.worker_id,
@@ -130,3 +130,10 @@ def _parse(model: type[Answer], text: str) -> Answer:
         return model.model_validate_json(text)
     except ValidationError as error:
         raise WorkerServiceUnavailable(f"unexpected answer: {error}") from error
+
+
+def reportable_error(error: str) -> str:
+    """An error text FailBody accepts whatever a handler raised: never empty, no NUL (which
+    PostgreSQL cannot store), cut to the contract's length. Refused, it would be lost."""
+    text = error.replace("\x00", "\\x00").strip() or "failed without a message"
+    return text[:MAX_ERROR_CHARS]

@@ -1,4 +1,5 @@
-"""Runner processes against a worker service with short leases and a quick rescuer."""
+"""Runner processes against a worker service with short leases; tests rescue jobs themselves
+(`Rescuer.run_once()`), so the service's own rescuer waits an hour between passes."""
 
 import signal
 import subprocess
@@ -17,11 +18,11 @@ LEASE_SECONDS = 2
 
 
 @pytest.fixture(scope="module")
-def fast_rescue_worker_url(database_url: str) -> Iterator[str]:
+def runners_worker_url(database_url: str) -> Iterator[str]:
     env = {
         "DATABASE_URL": database_url,
         "LEASE_SECONDS": str(LEASE_SECONDS),
-        "RESCUE_INTERVAL_SECONDS": "0.2",
+        "RESCUE_INTERVAL_SECONDS": "3600",
         "RETRY_BASE_DELAY_SECONDS": "0",
     }
     with uvicorn_server("worker_service.main:app", env) as base_url:
@@ -32,13 +33,13 @@ StartRunner = Callable[..., subprocess.Popen[bytes]]
 
 
 @pytest.fixture
-def start_runner(fast_rescue_worker_url: str, tmp_path: Path) -> Iterator[StartRunner]:
+def start_runner(runners_worker_url: str, tmp_path: Path) -> Iterator[StartRunner]:
     """Start `python -m worker_service.runner ARGS` with settings as environment variables."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str, **settings: object) -> subprocess.Popen[bytes]:
         env = {
-            "WORKER_SERVICE_URL": fast_rescue_worker_url,
+            "WORKER_SERVICE_URL": runners_worker_url,
             "OUTBOX_DIR": str(tmp_path / "outbox"),
             "HEARTBEAT_INTERVAL_SECONDS": "0.3",
             "LOG_LEVEL": "WARNING",

@@ -9,8 +9,9 @@ from pathlib import Path
 import asyncpg
 
 from tests.eventually import eventually, value_becomes
+from tests.factories import insert_jobs
 from tests.integration.runner.conftest import StartRunner
-from tests.integration.worker.conftest import insert_jobs
+from worker_service.rescuer import Rescuer
 
 PUSH = '{"user_id": "u-1", "channel": "push", "message": "hello"}'
 COMPLETED = "SELECT count(*) FROM jobs WHERE status = 'completed'"
@@ -75,7 +76,7 @@ async def test_sigterm_fails_back_what_the_grace_period_cannot_finish(
 
 
 async def test_jobs_of_a_killed_runner_are_rescued_and_completed_once(
-    start_runner: StartRunner, db: asyncpg.Connection
+    start_runner: StartRunner, db: asyncpg.Connection, rescuer: Rescuer
 ) -> None:
     await insert_jobs(db, 3, type="notification", payload=PUSH)
     doomed = start_runner(
@@ -84,6 +85,10 @@ async def test_jobs_of_a_killed_runner_are_rescued_and_completed_once(
     await value_becomes(partial(db.fetchval, PROCESSING), 3)
 
     doomed.send_signal(signal.SIGKILL)
+    assert await exit_code(doomed) == -signal.SIGKILL
+    # Its leases run out (backdated rather than waited for), and a rescuer pass frees them.
+    await db.execute("UPDATE jobs SET locked_until = now() - interval '1 second'")
+    assert await rescuer.run_once() == 3
     survivor = start_runner("--concurrency", "3", "--worker-id", "survivor")
     await value_becomes(partial(db.fetchval, COMPLETED), 3)
     survivor.send_signal(signal.SIGTERM)

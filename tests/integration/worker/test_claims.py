@@ -6,7 +6,7 @@ from collections import Counter
 import asyncpg
 import httpx
 
-from tests.integration.worker.conftest import insert_jobs
+from tests.factories import insert_jobs
 
 
 async def claim(worker: httpx.AsyncClient, query: str = "") -> httpx.Response:

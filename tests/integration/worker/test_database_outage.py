@@ -10,8 +10,8 @@ import pytest
 
 from jobdeck_db import embedded
 from tests.eventually import eventually, value_becomes
-from tests.factories import notification_job
-from tests.integration.worker.conftest import claims_waiting_become, gauge, insert_jobs
+from tests.factories import insert_jobs, notification_job
+from tests.integration.worker.conftest import claims_waiting_become, gauge
 from tests.netproxy import DatabaseProxy
 from tests.servers import uvicorn_server
 from worker_service.rescuer import Rescuer

@@ -4,7 +4,7 @@ a day are forgotten."""
 import asyncpg
 import httpx
 
-from tests.integration.worker.conftest import insert_jobs
+from tests.factories import insert_jobs
 from worker_service.rescuer import Rescuer
 from worker_service.stale_runners import StaleRunnerSweeper
 

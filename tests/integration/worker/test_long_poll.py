@@ -9,8 +9,8 @@ import asyncpg
 import httpx
 
 from devstack import processes
-from tests.factories import create_job, notification_job
-from tests.integration.worker.conftest import claims_waiting_become, insert_jobs
+from tests.factories import create_job, insert_jobs, notification_job
+from tests.integration.worker.conftest import claims_waiting_become
 
 
 async def test_waiting_claim_wakes_soon_after_a_job_is_created(

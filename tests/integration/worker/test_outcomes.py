@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.integration.worker.conftest import insert_jobs
+from tests.factories import insert_jobs
 from worker_service.rescuer import Rescuer
 
 

@@ -5,7 +5,7 @@ import uuid
 import asyncpg
 import httpx
 
-from tests.integration.worker.conftest import insert_jobs
+from tests.factories import insert_jobs
 from tests.servers import REPO_ROOT
 
 
