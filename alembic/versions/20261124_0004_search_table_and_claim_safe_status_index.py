@@ -16,7 +16,7 @@ API's, seed's or a benchmark loader's, keeps it complete), and `?q=` joins it.
 empty, claim through `status = 'pending'` and sort every pending job (335 jobs/s against 969).
 Its replacement leaves pending rows out, so only `jobs_claim_idx` can serve the claim; list
 pages that need pending jobs in order read them from the claim index too, one priority at a
-time (producer_api/store.py).
+time (producer_api/job_listing.py).
 
 Upgrading holds a lock on `jobs` that blocks writers while it copies and indexes the text of
 every job (tens of seconds per million jobs).
