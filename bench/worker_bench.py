@@ -54,8 +54,8 @@ from bench.producer_bench import (
 )
 from devstack.databases import migrated_database
 from devstack.processes import start_runner, stop, uvicorn_server
+from job_contract.worker_api import CompletedJob
 from jobdeck_db import urls
-from worker_service.records import Completion
 from worker_service.store import QUERIES, WorkerStore, create_pool
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -381,7 +381,12 @@ async def claim_and_complete(store: WorkerStore, worker_id: str, batch: int, unt
         if not claimed:
             break
         completed = await store.complete(
-            [Completion(claim.job["id"], claim.job["attempts"], {}) for claim in claimed],
+            [
+                CompletedJob.model_construct(
+                    id=claim.job["id"], attempt=claim.job["attempts"], result={}
+                )
+                for claim in claimed
+            ],
             worker_id,
         )
         done += len(completed)

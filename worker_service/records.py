@@ -1,26 +1,20 @@
-"""What the store takes and answers about jobs: small typed records, not database rows.
+"""What the store answers about jobs: small typed records, not database rows.
 
 A job travels as its public fields (job_contract.jobs.JOB_FIELDS) in a plain dict, ready to
 be written as JSON: building a pydantic model per job would cost more than the claim itself.
+(What the store takes is the contract's own: a runner's completion is a CompletedJob.)
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from job_contract.jobs import public_fields
 from job_contract.transitions import CLAIMABLE
 
 # The public fields of one job, as public_fields() picks them from a row.
 PublicJob = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """A runner's report that a job finished: the fencing attempt, and its result."""
-
-    id: UUID
-    attempt: int | None
-    result: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +27,21 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class FinishedAttempt:
-    """A job after a runner's attempt ended (completed or failed), and how long it ran."""
+    """A job after a runner's attempt ended (completed or failed), and how long it ran.
 
-    job: PublicJob
+    Its public shape is made only when asked for: a batch of completions answers with ids.
+    """
+
+    job_id: UUID
+    status: str
     ran_seconds: float | None
+    row: Mapping[str, Any] = field(repr=False)
 
     @property
-    def job_id(self) -> UUID:
-        job_id: UUID = self.job["id"]
-        return job_id
+    def job(self) -> PublicJob:
+        return public_fields(self.row)
 
     @property
     def retry_scheduled(self) -> bool:
         """A failure that put the job back in the queue (after its back-off)."""
-        return bool(self.job["status"] == CLAIMABLE)
+        return self.status == CLAIMABLE

@@ -14,6 +14,7 @@ from job_contract.worker_api import (
     CompleteBatchAnswer,
     CompleteBatchBody,
     CompleteBody,
+    CompletedJob,
     FailBody,
     HeartbeatAnswer,
     HeartbeatBody,
@@ -26,7 +27,7 @@ from worker_service import metrics
 from worker_service.claims import ClaimBatcher
 from worker_service.json_responses import error_response, json_response
 from worker_service.parsing import parse, parse_job_id, parse_report_type, parse_types
-from worker_service.records import Completion, FinishedAttempt
+from worker_service.records import FinishedAttempt
 from worker_service.settings import Settings
 from worker_service.store import WorkerStore
 from worker_service.wakeups import JobsPendingListener
@@ -98,7 +99,8 @@ async def complete_one(request: Request) -> Response:
     job_id = parse_job_id(request.path_params["job_id"])
     body = parse(CompleteBody, await request.body(), "body")
     completed = await _store(request).complete_one(
-        Completion(job_id, body.attempt, body.result), body.worker_id
+        CompletedJob.model_construct(id=job_id, attempt=body.attempt, result=body.result),
+        body.worker_id,
     )
     _observe_completions([completed])
     return json_response(completed.job)
@@ -107,7 +109,7 @@ async def complete_one(request: Request) -> Response:
 async def complete_many(request: Request) -> Response:
     """Acknowledge a batch in one round trip; each job guarded like a single completion."""
     body = parse(CompleteBatchBody, await request.body(), "body")
-    completions = [Completion(job.id, job.attempt, job.result) for job in body.jobs]
+    completions = body.jobs
     completed = await _store(request).complete(completions, body.worker_id)
     _observe_completions(completed)
     done = {finished.job_id for finished in completed}
