@@ -24,7 +24,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that talks to PostgreSQL starts from empty tables; unit tests need none."""
     for item in items:
         if not item.path.is_relative_to(UNIT_TESTS):
-            item.fixturenames.append("clean_db")
+            item.fixturenames.insert(0, "clean_db")  # first: before fixtures that add rows
 
 
 @pytest.fixture(scope="session")
