@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
+from jobdeck_access.schema import metadata as access_metadata
 from jobdeck_db import urls
 from jobdeck_db.settings import database_url
 from producer_api.models import metadata as producer_metadata
@@ -21,7 +22,7 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         # Every table any service maps, so `alembic check` sees drift anywhere.
-        target_metadata=[producer_metadata, worker_metadata],
+        target_metadata=[producer_metadata, worker_metadata, access_metadata],
         compare_type=True,
         transaction_per_migration=True,
     )
