@@ -84,6 +84,12 @@ def random_jobs(count: int, rng: random.Random) -> list[Job]:
     return jobs
 
 
+NO_TOKEN = (
+    "seed.py: JOBDECK_TOKEN is not set; it needs a producer (or higher) token, e.g.\n"
+    "  export JOBDECK_TOKEN=$(.venv/bin/jobdeck tokens create --role producer --name seed)"
+)
+
+
 class SeedError(Exception):
     """Seeding stopped; the message says why, in one line."""
 
@@ -108,10 +114,10 @@ def _detail(response: httpx.Response) -> str:
     return detail if isinstance(detail, str) else json.dumps(detail)
 
 
-def seed(url: str, count: int, rng: random.Random) -> Counter[str]:
+def seed(url: str, token: str, count: int, rng: random.Random) -> Counter[str]:
     jobs = random_jobs(count, rng)
     by_type: Counter[str] = Counter()
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
         for start in range(0, count, BATCH_SIZE):
             try:
                 created = post_batch(client, url, jobs[start : start + BATCH_SIZE])
@@ -144,8 +150,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     url = args.url.rstrip("/")
+    token = os.environ.get("JOBDECK_TOKEN", "").strip()
+    if not token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 1
     try:
-        by_type = seed(url, args.count, random.Random())
+        by_type = seed(url, token, args.count, random.Random())
     except SeedError as error:
         print(f"seed.py: {error}", file=sys.stderr)
         return 1

@@ -55,6 +55,8 @@ from bench.producer_bench import (
 from devstack.databases import migrated_database
 from devstack.processes import start_runner, stop, uvicorn_server
 from job_contract.worker_api import CompletedJob
+from jobdeck_access.roles import Role
+from jobdeck_access.store import TokenStore
 from jobdeck_db import urls
 from worker_service.store import QUERIES, WorkerStore, create_pool
 
@@ -454,6 +456,7 @@ async def runners(
     command_line = ["--no-op", "--concurrency", str(slots), "--batch-size", str(batch)]
     env = {
         "WORKER_SERVICE_URL": base_url,
+        "JOBDECK_TOKEN": await runner_token(monitor),
         "SIMULATED_DURATION_MS": "0",
         "SIMULATED_FAILURE_RATE": "0",
     }
@@ -660,6 +663,13 @@ def phase_list(args: argparse.Namespace, key: str) -> Throughput:
         batch_size=1 if shape == "single" else args.batch_size,
         busy_before=[],
     )
+
+
+async def runner_token(monitor: asyncpg.Connection) -> str:
+    """A new runner token in the bench's database, for one runner process."""
+    name = f"bench-runner-{uuid.uuid4().hex[:8]}"
+    _info, secret = await TokenStore(monitor).create(name, Role.RUNNER, None)
+    return secret
 
 
 async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any]) -> None:

@@ -35,6 +35,9 @@ MAX_ERROR_CHARS = 10_000
 # A heartbeat renews at most this many leases (a runner holds far fewer).
 MAX_HEARTBEAT_JOBS = 10_000
 
+# An API token lives at most this long (100 years: "never", said with a number).
+MAX_TOKEN_DAYS = 36_500
+
 # A failures report lists at most this many jobs, the newest.
 REPORT_ROW_CAP = 1_000
 

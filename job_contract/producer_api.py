@@ -4,13 +4,16 @@ The API declares these as its response models and the dashboard parses the same 
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from job_contract.bounds import MAX_TOKEN_DAYS
 from job_contract.jobs import JobPublic
+from job_contract.roles import Role
 from job_contract.statuses import JobStatus
+from job_contract.text import NoNul
 
 
 class JobPage(BaseModel):
@@ -67,3 +70,47 @@ class ErrorMessage(BaseModel):
     detail: str
 
     model_config = ConfigDict(json_schema_extra={"example": {"detail": "job 0a… not found"}})
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+TokenName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.@+-]+$"), NoNul]
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: TokenName = Field(description="A name to find and revoke it by: letters, digits, ._@+-")
+    role: Role
+    expires_in_days: Annotated[int | None, Field(ge=1, le=MAX_TOKEN_DAYS)] = None
+
+
+class TokenPublic(BaseModel):
+    """A token as the admin list shows it: never its secret."""
+
+    id: UUID
+    name: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenPublic]
+
+
+class TokenCreated(BaseModel):
+    id: UUID
+    name: str
+    role: Role
+    token: str = Field(description="The secret: shown this once, only its digest is kept")
+    expires_at: datetime | None
+
+
+class Me(BaseModel):
+    """Who the token in the request is: GET /me."""
+
+    name: str
+    role: Role
+    expires_at: datetime | None

@@ -5,16 +5,11 @@ route of both services against these tables, so a new route must join them).
 """
 
 from collections.abc import Mapping
-from enum import StrEnum
 from types import MappingProxyType
 
+from job_contract.roles import Role
 
-class Role(StrEnum):
-    VIEWER = "viewer"
-    PRODUCER = "producer"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-    RUNNER = "runner"
+__all__ = ["Role"]
 
 
 # Each of these may do what the ones before it may. `runner` stands apart: it speaks only the

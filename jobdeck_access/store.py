@@ -80,3 +80,17 @@ def _info(row: Any) -> TokenInfo:
         expires_at=row["expires_at"],
         last_used_at=row["last_used_at"],
     )
+
+
+async def create_token_pool(database_url: str) -> asyncpg.Pool:
+    """A small pool of its own: token lookups are rare (answers are cached) and must not wait
+    behind a service's busy pool."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        database_url,
+        min_size=1,
+        max_size=2,
+        timeout=5,
+        command_timeout=10,
+        server_settings={"application_name": "jobdeck-tokens"},
+    )
+    return pool

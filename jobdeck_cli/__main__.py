@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import asyncpg
+from pydantic import ValidationError
 
+from job_contract.producer_api import TokenCreate
 from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
 from jobdeck_access.tokens import TokenInfo, TokenNameTaken, TokenNotFound
@@ -24,21 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     create = actions.add_parser("create", help="create a token and print it (shown only once)")
     create.add_argument("--role", required=True, choices=[role.value for role in Role])
     create.add_argument("--name", required=True, help="a name to find and revoke it by")
-    create.add_argument("--expires-in-days", type=_positive_days, default=None, metavar="DAYS")
+    create.add_argument("--expires-in-days", type=int, default=None, metavar="DAYS")
     actions.add_parser("list", help="list the tokens (never their secrets)")
     revoke = actions.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
     return parser
-
-
-def _positive_days(text: str) -> int:
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
-    if not 1 <= days <= 36_500:
-        raise argparse.ArgumentTypeError("must be between 1 and 36500 days")
-    return days
 
 
 async def _with_store(work: Callable[[TokenStore], Awaitable[int]]) -> int:
@@ -69,9 +61,12 @@ def _row(token: TokenInfo) -> str:
 
 async def _run(args: argparse.Namespace) -> int:
     if args.action == "create":
+        request = TokenCreate(
+            name=args.name, role=Role(args.role), expires_in_days=args.expires_in_days
+        )
 
         async def create(store: TokenStore) -> int:
-            _info, secret = await store.create(args.name, Role(args.role), args.expires_in_days)
+            _info, secret = await store.create(request.name, request.role, request.expires_in_days)
             print(secret)  # alone on stdout, so `TOKEN=$(jobdeck tokens create …)` works
             return 0
 
@@ -98,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(_run(args))
+    except ValidationError as invalid:
+        for problem in invalid.errors(include_url=False):
+            option = "--" + "-".join(str(part) for part in problem["loc"]).replace("_", "-")
+            print(f"jobdeck: {option}: {problem['msg']}", file=sys.stderr)
+        return 2
     except (TokenNameTaken, TokenNotFound, StartupRefused) as problem:
         print(f"jobdeck: {problem}", file=sys.stderr)
         return 1

@@ -1,11 +1,15 @@
 """Reading a process's settings, failing fast with one line that names each bad variable."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
 Loaded = TypeVar("Loaded")
+
+# A setting whose name says it holds a secret is never echoed back, even when it is wrong.
+_SECRET_WORDS = ("token", "secret", "password", "key")
 
 
 def load_settings(settings_class: Callable[[], Loaded]) -> Loaded:
@@ -13,9 +17,34 @@ def load_settings(settings_class: Callable[[], Loaded]) -> Loaded:
     try:
         return settings_class()
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
-            f" (got {problem['input']!r})"
-            for problem in error.errors(include_url=False)
-        )
+        problems = "; ".join(_describe(problem) for problem in error.errors(include_url=False))
         raise SystemExit(f"Invalid settings: {problems}") from None
+
+
+def _describe(problem: Any) -> str:
+    name = "_".join(str(part) for part in problem["loc"]).upper()
+    if problem["type"] == "missing":
+        return f"{name} is required"
+    return f"{name}: {problem['msg']} (got {_shown(name, problem['input'])})"
+
+
+def _shown(name: str, value: object) -> str:
+    """The value as the error line may show it: secrets hidden, URL passwords masked."""
+    if any(word in name.lower() for word in _SECRET_WORDS):
+        return "a value that is not shown"
+    if isinstance(value, str) and "@" in value:
+        return repr(redact_password(value))
+    return repr(value)
+
+
+def redact_password(url: str) -> str:
+    """scheme://user:***@host/…: the URL with its password (if any) masked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "a URL that cannot be parsed"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

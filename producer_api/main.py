@@ -15,6 +15,12 @@ from starlette.types import ASGIApp
 
 from job_contract import JobType
 from job_contract.bounds import MAX_JOBS_PER_REQUEST
+from jobdeck_access import roles
+from jobdeck_access.middleware import protect
+from jobdeck_access.openapi import document_access
+from jobdeck_access.store import TokenStore, create_token_pool
+from jobdeck_access.tokens import TokenNameTaken, TokenNotFound
+from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
 from jobdeck_runtime.maintenance import running
@@ -29,8 +35,8 @@ from producer_api.errors import (
     JobStateConflict,
 )
 from producer_api.job_counts import TotalCounter
-from producer_api.middleware import BodySizeLimit, RequestMetrics
-from producer_api.routes import health, job_types, jobs, stats
+from producer_api.middleware import RequestMetrics
+from producer_api.routes import health, job_types, jobs, stats, tokens
 from producer_api.settings import Settings, get_settings
 from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
 from producer_api.store import JobStore
@@ -46,6 +52,9 @@ Create typed jobs ({", ".join(f"`{job_type}`" for job_type in JobType)}) and fol
 * **Totals**: `GET /jobs` counts exactly up to `EXACT_COUNT_LIMIT` matches
   ({Settings.model_fields["exact_count_limit"].default:,}), and always when only `status`/`type`
   filter; beyond that `total` is PostgreSQL's estimate and `total_is_estimate` is true.
+* **Access**: every route but `/healthz`, `/metrics` and these docs needs
+  `Authorization: Bearer <token>` (**Authorize** above); each operation says which roles may
+  call it. No token, or an unknown, expired or revoked one: 401; a role that may not: 403.
 * **Errors** are JSON `{{"detail": …}}`; validation errors (422) list each field at fault.
 """
 
@@ -83,6 +92,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     counter = TotalCounter(settings.exact_count_limit, settings.exact_count_timeout_ms)
     store = JobStore(engine, counter)
     app.state.store = store
+    token_pool = await create_token_pool(app.state.database_url)
+    app.state.tokens = TokenStore(token_pool)
+    app.state.verifier = TokenVerifier(app.state.tokens, settings.token_cache_seconds)
     compactor = StatsCompactor(
         store, StatsCompactorSettings(interval_seconds=settings.stats_compact_interval_seconds)
     )
@@ -90,21 +102,41 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running([compactor]):
             yield
     finally:
+        await token_pool.close()
         await engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or get_settings()
     app = FastAPI(
-        title="Jobdeck producer API", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan
+        title="Jobdeck producer API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        redoc_url=None,  # ReDoc would load its script from a CDN; Swagger UI is at /docs
     )
     app.state.settings = settings
-    for router in (jobs.router, job_types.router, stats.router, health.router):
+    for router in (jobs.router, job_types.router, stats.router, tokens.router, health.router):
         app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_access(FastAPI.openapi(app), roles.PRODUCER_API)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(JobError)
     async def _job_error(request: Request, error: JobError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=_STATUS_OF[type(error)])
+
+    @app.exception_handler(TokenNameTaken)
+    async def _name_taken(request: Request, error: TokenNameTaken) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=409)
+
+    @app.exception_handler(TokenNotFound)
+    async def _no_token(request: Request, error: TokenNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=404)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -131,7 +163,14 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         await ensure_migrated(app.state.database_url)
 
     guarded = StartupGuard(app, check_database)
-    return RequestMetrics(BodySizeLimit(guarded, settings.max_body_bytes))
+    return RequestMetrics(
+        protect(
+            guarded,
+            roles.PRODUCER_API,
+            verifier=lambda: app.state.verifier,
+            settings=settings,
+        )
+    )
 
 
 app = create_app()

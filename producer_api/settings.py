@@ -3,19 +3,19 @@
 from functools import lru_cache
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from jobdeck_access.settings import ApiSettings
 from jobdeck_runtime.settings import load_settings
 
 
-class Settings(BaseSettings):
+class Settings(ApiSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str | None = Field(
         default=None, description="postgresql://…; unset means the embedded server in .data/pg"
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
-    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     # GET /jobs counts matches exactly up to this many, then gives the planner's estimate.
     exact_count_limit: int = Field(default=10_000, ge=100)
     # ...and gives the estimate too when counting takes longer than this.

@@ -13,7 +13,9 @@ import httpx
 import pytest
 
 from devstack.databases import migrated_database
+from jobdeck_access.roles import Role
 from jobdeck_db.settings import database_url as configured_database_url
+from tests.access import bearer, create_tokens
 from tests.servers import uvicorn_server
 
 TABLES = "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers"
@@ -59,15 +61,31 @@ def worker_url(database_url: str) -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="session")
+async def tokens(database_url: str) -> dict[Role, str]:
+    """A token of each role, for the whole run (clean_db leaves api_tokens alone)."""
+    return await create_tokens(database_url)
+
+
 @pytest.fixture
-async def worker(worker_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=worker_url, timeout=60) as client:
+async def worker(worker_url: str, tokens: dict[Role, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """The worker service, as a runner calls it."""
+    headers = bearer(tokens[Role.RUNNER])
+    async with httpx.AsyncClient(base_url=worker_url, headers=headers, timeout=60) as client:
         yield client
 
 
 @pytest.fixture
-async def api(producer_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=producer_url, timeout=30) as client:
+def as_viewer(tokens: dict[Role, str]) -> dict[str, str]:
+    """Headers for a read-only call (the worker service's /workers and /stats, say)."""
+    return bearer(tokens[Role.VIEWER])
+
+
+@pytest.fixture
+async def api(producer_url: str, tokens: dict[Role, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """The producer API, as an admin calls it (every route but the worker protocol)."""
+    headers = bearer(tokens[Role.ADMIN])
+    async with httpx.AsyncClient(base_url=producer_url, headers=headers, timeout=30) as client:
         yield client
 
 

@@ -14,6 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from jobdeck_access import roles
+from jobdeck_access.middleware import protect
+from jobdeck_access.store import TokenStore, create_token_pool
+from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.availability import is_connection_problem
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
@@ -75,6 +79,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.retry_base_delay_seconds,
         settings.retry_max_delay_seconds,
     )
+    token_pool = await create_token_pool(url)
+    app.state.verifier = TokenVerifier(TokenStore(token_pool), settings.token_cache_seconds)
     listener = JobsPendingListener(url)
     await listener.start()
     app.state.store, app.state.listener = store, listener
@@ -84,7 +90,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
             yield
     finally:
         await listener.stop()
-        await asyncio.gather(durable.close(), fast.close())
+        await asyncio.gather(durable.close(), fast.close(), token_pool.close())
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
@@ -110,7 +116,13 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         app.state.database_url = database_url(settings.database_url)
         await ensure_migrated(app.state.database_url)
 
-    return StartupGuard(app, check_database)
+    return protect(
+        StartupGuard(app, check_database),
+        roles.WORKER_SERVICE,
+        verifier=lambda: app.state.verifier,
+        settings=settings,
+        raw_body_paths=["/artifacts/"],  # a report's file, sent as CSV or PDF
+    )
 
 
 app = create_app()

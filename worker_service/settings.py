@@ -3,15 +3,16 @@
 from functools import lru_cache
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from jobdeck_access.settings import ApiSettings
 from jobdeck_runtime.settings import load_settings
 from worker_service.rescuer import RescuerSettings
 
 _RESCUER = RescuerSettings()  # the rescuer's own defaults are the environment's
 
 
-class Settings(BaseSettings):
+class Settings(ApiSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str | None = Field(

@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Locator, Page, expect
 
 from devstack.processes import start_runner, stop
+from jobdeck_access.roles import Role
 from tests.factories import create_job, email_job, notification_job, report_job
 from tests.frontend.arrange import claim, fail
 
@@ -139,7 +140,11 @@ async def test_cancel_a_pending_job_from_its_page(page: Page, api: httpx.AsyncCl
 
 
 async def test_a_job_page_follows_the_job_live_and_stops_when_it_is_final(
-    page: Page, api: httpx.AsyncClient, worker_url: str, tmp_path: Path
+    page: Page,
+    api: httpx.AsyncClient,
+    worker_url: str,
+    tmp_path: Path,
+    tokens: dict[Role, str],
 ) -> None:
     job = await create_job(api, notification_job())
     await page.goto(f"/jobs/{job['id']}")
@@ -153,6 +158,7 @@ async def test_a_job_page_follows_the_job_live_and_stops_when_it_is_final(
         ["--worker-id", "e2e-runner"],
         {
             "WORKER_SERVICE_URL": worker_url,
+            "JOBDECK_TOKEN": tokens[Role.RUNNER],
             "OUTBOX_DIR": str(tmp_path / "outbox"),
             "SIMULATED_DURATION_MS": "1500",
         },

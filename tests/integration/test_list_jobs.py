@@ -7,6 +7,8 @@ import asyncpg
 import httpx
 import pytest
 
+from jobdeck_access.roles import Role
+from tests.access import bearer
 from tests.factories import create_job, create_jobs, email_job, notification_job, report_job
 from tests.servers import uvicorn_server
 
@@ -325,10 +327,11 @@ def small_bound_api(database_url: str) -> Iterator[str]:
 
 
 async def test_total_past_the_bound_is_flagged_as_an_estimate(
-    api: httpx.AsyncClient, small_bound_api: str
+    api: httpx.AsyncClient, small_bound_api: str, tokens: dict[Role, str]
 ) -> None:
     await create_jobs(api, [email_job(priority=4)] * 150)
-    async with httpx.AsyncClient(base_url=small_bound_api) as bounded:
+    viewer = bearer(tokens[Role.VIEWER])
+    async with httpx.AsyncClient(base_url=small_bound_api, headers=viewer) as bounded:
         filtered = (await bounded.get("/jobs?priority=4&limit=1")).json()
         by_status = (await bounded.get("/jobs?status=pending&limit=1")).json()
         few = (await bounded.get("/jobs?priority=1")).json()
@@ -351,7 +354,10 @@ def patient_count_api(database_url: str) -> Iterator[str]:
 
 
 async def test_a_count_past_its_time_limit_gives_a_flagged_estimate(
-    impatient_count_api: str, patient_count_api: str, db: asyncpg.Connection
+    impatient_count_api: str,
+    patient_count_api: str,
+    db: asyncpg.Connection,
+    tokens: dict[Role, str],
 ) -> None:
     await db.execute(
         """INSERT INTO jobs (type, payload)
@@ -362,9 +368,10 @@ async def test_a_count_past_its_time_limit_gives_a_flagged_estimate(
     await db.execute("ANALYZE jobs, job_search")
     query = "/jobs?q=lighthouse&status=pending&limit=5"
 
-    async with httpx.AsyncClient(base_url=patient_count_api) as patient_api:
+    viewer = bearer(tokens[Role.VIEWER])
+    async with httpx.AsyncClient(base_url=patient_count_api, headers=viewer) as patient_api:
         patient = (await patient_api.get(query)).json()
-    async with httpx.AsyncClient(base_url=impatient_count_api) as impatient:
+    async with httpx.AsyncClient(base_url=impatient_count_api, headers=viewer) as impatient:
         hurried = (await impatient.get(query)).json()
 
     assert (patient["total"], patient["total_is_estimate"]) == (2000, False)

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from devstack import processes
+from jobdeck_access.roles import Role
 from tests.eventually import value_becomes
 from tests.factories import insert_jobs
 from tests.servers import uvicorn_server
@@ -24,7 +25,10 @@ def two_worker_services(database_url: str) -> Iterator[list[str]]:
 
 
 async def test_runners_on_two_worker_services_drain_a_queue_claiming_each_job_once(
-    two_worker_services: list[str], db: asyncpg.Connection, tmp_path: Path
+    two_worker_services: list[str],
+    db: asyncpg.Connection,
+    tmp_path: Path,
+    tokens: dict[Role, str],
 ) -> None:
     await insert_jobs(
         db, 600, type="notification", payload='{"user_id": "u", "channel": "push", "message": "m"}'
@@ -38,6 +42,7 @@ async def test_runners_on_two_worker_services_drain_a_queue_claiming_each_job_on
             ["--concurrency", "4", "--batch-size", "10", "--worker-id", f"runner-{i}"],
             {
                 "WORKER_SERVICE_URL": two_worker_services[i % 2],
+                "JOBDECK_TOKEN": tokens[Role.RUNNER],
                 "OUTBOX_DIR": str(tmp_path),
                 "LOG_LEVEL": "WARNING",
             },

@@ -7,9 +7,17 @@ import sys
 from dataclasses import dataclass
 
 import asyncpg
+import pytest
 
 from job_contract import JobType, validate_payload
+from jobdeck_access.roles import Role
 from tests.servers import REPO_ROOT, free_port
+
+
+@pytest.fixture(autouse=True)
+def _producer_token(monkeypatch: pytest.MonkeyPatch, tokens: dict[Role, str]) -> None:
+    """seed.py creates jobs, so it runs with a producer's token (JOBDECK_TOKEN)."""
+    monkeypatch.setenv("JOBDECK_TOKEN", tokens[Role.PRODUCER])
 
 
 @dataclass
@@ -131,3 +139,16 @@ async def test_seed_refuses_a_count_below_one() -> None:
 
     assert finished.returncode == 2
     assert "--count: must be at least 1" in finished.stderr
+
+
+async def test_seed_without_a_token_says_how_to_get_one(
+    producer_url: str, monkeypatch: pytest.MonkeyPatch, db: asyncpg.Connection
+) -> None:
+    monkeypatch.delenv("JOBDECK_TOKEN")
+
+    finished = await run_seed("--count", "3", "--url", producer_url)
+
+    assert finished.returncode == 1
+    assert "JOBDECK_TOKEN" in finished.stderr
+    assert "jobdeck tokens create --role producer" in finished.stderr
+    assert await db.fetchval("SELECT count(*) FROM jobs") == 0

@@ -18,8 +18,9 @@ from tests.servers import REPO_ROOT
 
 
 @pytest.fixture
-async def tokens(database_url: str, db: asyncpg.Connection) -> AsyncIterator[TokenStore]:
-    await db.execute("TRUNCATE api_tokens")
+async def store(database_url: str, db: asyncpg.Connection) -> AsyncIterator[TokenStore]:
+    # Other tests' tokens stay: the session's own are in this table too.
+    await db.execute("DELETE FROM api_tokens WHERE name NOT LIKE 'test-%'")
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
         yield TokenStore(pool)
@@ -38,9 +39,9 @@ class FakeClock:
 
 
 async def test_only_the_digest_of_a_token_is_stored(
-    tokens: TokenStore, db: asyncpg.Connection
+    store: TokenStore, db: asyncpg.Connection
 ) -> None:
-    info, secret = await tokens.create("ci", Role.PRODUCER, None)
+    info, secret = await store.create("ci", Role.PRODUCER, None)
 
     stored = await db.fetchrow("SELECT * FROM api_tokens WHERE id = $1", info.id)
     assert bytes(stored["token_digest"]) == digest(secret)
@@ -54,44 +55,44 @@ async def test_only_the_digest_of_a_token_is_stored(
 
 
 async def test_a_token_is_known_by_its_secret_and_its_use_is_noted_once_a_minute(
-    tokens: TokenStore, db: asyncpg.Connection
+    store: TokenStore, db: asyncpg.Connection
 ) -> None:
-    info, secret = await tokens.create("dashboard-ada", Role.VIEWER, 30)
+    info, secret = await store.create("dashboard-ada", Role.VIEWER, 30)
 
-    principal = await tokens.use(secret)
+    principal = await store.use(secret)
     first_use = await db.fetchval("SELECT last_used_at FROM api_tokens WHERE id = $1", info.id)
-    await tokens.use(secret)
+    await store.use(secret)
     second_use = await db.fetchval("SELECT last_used_at FROM api_tokens WHERE id = $1", info.id)
 
     assert principal is not None
     assert (principal.name, principal.role) == ("dashboard-ada", Role.VIEWER)
     assert first_use is not None
     assert second_use == first_use  # no write per request
-    assert await tokens.use(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
+    assert await store.use(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
 
 
-async def test_names_are_unique(tokens: TokenStore) -> None:
-    await tokens.create("runners", Role.RUNNER, None)
+async def test_names_are_unique(store: TokenStore) -> None:
+    await store.create("runners", Role.RUNNER, None)
 
     with pytest.raises(TokenNameTaken, match="runners"):
-        await tokens.create("runners", Role.ADMIN, None)
+        await store.create("runners", Role.ADMIN, None)
 
 
-async def test_an_expired_token_is_refused(tokens: TokenStore, db: asyncpg.Connection) -> None:
-    info, secret = await tokens.create("short-lived", Role.OPERATOR, 1)
+async def test_an_expired_token_is_refused(store: TokenStore, db: asyncpg.Connection) -> None:
+    info, secret = await store.create("short-lived", Role.OPERATOR, 1)
     await db.execute(
         "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1", info.id
     )
 
-    assert await TokenVerifier(tokens, cache_seconds=5).principal(secret) is None
+    assert await TokenVerifier(store, cache_seconds=5).principal(secret) is None
 
 
 async def test_a_token_expiring_while_its_answer_is_cached_is_refused_at_once(
-    tokens: TokenStore,
+    store: TokenStore,
 ) -> None:
-    _info, secret = await tokens.create("short-lived", Role.OPERATOR, 1)
+    _info, secret = await store.create("short-lived", Role.OPERATOR, 1)
     now = [datetime.now(UTC)]
-    verifier = TokenVerifier(tokens, cache_seconds=3600, wall_clock=lambda: now[0])
+    verifier = TokenVerifier(store, cache_seconds=3600, wall_clock=lambda: now[0])
     assert await verifier.principal(secret) is not None
 
     now[0] += timedelta(days=2)
@@ -100,14 +101,14 @@ async def test_a_token_expiring_while_its_answer_is_cached_is_refused_at_once(
 
 
 async def test_a_revoked_token_stops_working_when_its_cached_answer_goes_stale(
-    tokens: TokenStore,
+    store: TokenStore,
 ) -> None:
-    info, secret = await tokens.create("laptop", Role.ADMIN, None)
+    info, secret = await store.create("laptop", Role.ADMIN, None)
     clock = FakeClock()
-    verifier = TokenVerifier(tokens, cache_seconds=5, clock=clock)
+    verifier = TokenVerifier(store, cache_seconds=5, clock=clock)
     assert await verifier.principal(secret) is not None
 
-    await tokens.revoke(info.id)
+    await store.revoke(info.id)
     clock.now += 4
     still_cached = await verifier.principal(secret)
     clock.now += 2
@@ -115,11 +116,11 @@ async def test_a_revoked_token_stops_working_when_its_cached_answer_goes_stale(
     assert still_cached is not None
     assert await verifier.principal(secret) is None
     with pytest.raises(TokenNotFound):
-        await tokens.revoke(info.id)
+        await store.revoke(info.id)
 
 
-async def test_garbage_is_refused_without_a_lookup(tokens: TokenStore) -> None:
-    verifier = TokenVerifier(tokens, cache_seconds=5)
+async def test_garbage_is_refused_without_a_lookup(store: TokenStore) -> None:
+    verifier = TokenVerifier(store, cache_seconds=5)
 
     for garbage in ("", "jd_", "x" * 10_000, "jd_" + "é" * 43):
         assert await verifier.principal(garbage) is None
@@ -137,7 +138,7 @@ def jobdeck(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_the_command_line_creates_lists_and_revokes_tokens(
-    database_url: str, tokens: TokenStore
+    database_url: str, store: TokenStore
 ) -> None:
     created = jobdeck(database_url, "tokens", "create", "--role", "runner", "--name", "fleet")
     listed = jobdeck(database_url, "tokens", "list")
@@ -152,7 +153,7 @@ async def test_the_command_line_creates_lists_and_revokes_tokens(
     assert "fleet\trunner\t" in listed.stdout and secret not in listed.stdout
     assert taken.returncode == 1 and "already exists" in taken.stderr
     assert revoked.returncode == 0
-    assert await tokens.use(secret) is None
+    assert await store.use(secret) is None
     assert gone.returncode == 1 and "no token named 'fleet'" in gone.stderr
 
 

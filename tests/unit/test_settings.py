@@ -26,18 +26,44 @@ BAD_SETTINGS = [
 def test_a_malformed_setting_stops_the_service_in_one_line(
     service: str, variable: str, value: str
 ) -> None:
-    args = ENTRY_POINTS[service] + ([str(free_port())] if "--port" in ENTRY_POINTS[service] else [])
-
-    process = subprocess.run(
-        [sys.executable, *args],
-        cwd=REPO_ROOT,
-        env={"PATH": "/usr/bin:/bin", variable: value, "DATABASE_URL": "postgresql://nowhere/x"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    process = start(service, {variable: value})
 
     assert process.returncode != 0
     last_line = process.stderr.strip().splitlines()[-1]
     assert last_line.startswith(f"Invalid settings: {variable}: ")
     assert "Traceback" not in process.stderr
+
+
+def start(service: str, settings: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Start a service as it starts in production, with only `settings` (and a token)."""
+    args = ENTRY_POINTS[service] + ([str(free_port())] if "--port" in ENTRY_POINTS[service] else [])
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DATABASE_URL": "postgresql://nowhere/x",
+            "JOBDECK_TOKEN": "jd_" + "t" * 43,  # a fake, well-formed token: the runner needs one
+            **settings,
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_a_runner_without_a_token_refuses_to_start_naming_the_variable() -> None:
+    process = start("runner", {"JOBDECK_TOKEN": ""})
+
+    assert process.returncode != 0
+    assert "JOBDECK_TOKEN" in process.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in process.stderr
+
+
+def test_a_bad_smtp_url_is_reported_without_its_password() -> None:
+    process = start("runner", {"SMTP_URL": "smtp://mailer:hunter2-secret@:25"})
+
+    assert process.returncode != 0
+    assert "SMTP_URL" in process.stderr
+    assert "hunter2-secret" not in process.stderr
+    assert "mailer:***@" in process.stderr

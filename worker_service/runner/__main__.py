@@ -60,7 +60,9 @@ def _parse_args() -> argparse.Namespace:
 
 async def _main(args: argparse.Namespace) -> None:
     settings = get_settings()
-    client = WorkerServiceClient(settings.worker_service_url, args.worker_id)
+    client = WorkerServiceClient(
+        settings.worker_service_url, args.worker_id, settings.jobdeck_token.get_secret_value()
+    )
     runner = Runner(client, settings, args.concurrency, args.types, args.batch_size, args.no_op)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -41,11 +41,12 @@ class WorkerServiceUnavailable(Exception):
 
 
 class WorkerServiceClient:
-    def __init__(self, base_url: str, worker_id: str) -> None:
+    def __init__(self, base_url: str, worker_id: str, token: str) -> None:
         self.worker_id = worker_id
         self._base_url = base_url.rstrip("/")
         # Must be built inside the running event loop, as aiohttp requires.
         self._http = aiohttp.ClientSession(
+            headers={"Authorization": f"Bearer {token}"},
             # A long-poll may be held for MAX_WAIT_SECONDS; leave room for the answer.
             timeout=aiohttp.ClientTimeout(connect=10, sock_read=MAX_WAIT_SECONDS + 10),
             connector=aiohttp.TCPConnector(limit=200),

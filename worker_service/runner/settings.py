@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jobdeck_runtime.settings import load_settings
@@ -16,6 +16,8 @@ class RunnerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     worker_service_url: str = "http://localhost:3000"
+    # A runner token (`jobdeck tokens create --role runner`): required, there is no default.
+    jobdeck_token: SecretStr = Field(min_length=1)
     heartbeat_interval_seconds: float = Field(default=10, gt=0)
     shutdown_grace_seconds: float = Field(default=30, ge=0)
     smtp_url: str | None = Field(

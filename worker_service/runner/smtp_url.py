@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from jobdeck_runtime.settings import redact_password
+
 
 @dataclass(frozen=True)
 class SmtpServer:
@@ -21,11 +23,14 @@ def parse_smtp_url(url: str) -> SmtpServer:
     on (or forbid) STARTTLS. User and password may be %-encoded."""
     parts = urlsplit(url)
     if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
-        raise ValueError(f"SMTP_URL must look like smtp://user:pass@host:port, not {url!r}")
+        raise ValueError(
+            f"SMTP_URL must look like smtp://user:pass@host:port, not {redact_password(url)!r}"
+        )
     try:
         port = parts.port
     except ValueError:
-        raise ValueError(f"SMTP_URL has no valid port number: {url!r}") from None
+        shown = redact_password(url)
+        raise ValueError(f"SMTP_URL has no valid port number: {shown!r}") from None
     use_tls = parts.scheme == "smtps"
     starttls = parse_qs(parts.query).get("starttls", [None])[-1]
     return SmtpServer(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from devstack import processes
+from jobdeck_access.roles import Role
 from tests.peers import smtp_server, webhook
 from tests.servers import uvicorn_server
 
@@ -33,13 +34,16 @@ StartRunner = Callable[..., subprocess.Popen[bytes]]
 
 
 @pytest.fixture
-def start_runner(runners_worker_url: str, tmp_path: Path) -> Iterator[StartRunner]:
+def start_runner(
+    runners_worker_url: str, tmp_path: Path, tokens: dict[Role, str]
+) -> Iterator[StartRunner]:
     """Start `python -m worker_service.runner ARGS` with settings as environment variables."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str, **settings: object) -> subprocess.Popen[bytes]:
         env = {
             "WORKER_SERVICE_URL": runners_worker_url,
+            "JOBDECK_TOKEN": tokens[Role.RUNNER],
             "OUTBOX_DIR": str(tmp_path / "outbox"),
             "HEARTBEAT_INTERVAL_SECONDS": "0.3",
             "LOG_LEVEL": "WARNING",

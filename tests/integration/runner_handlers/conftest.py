@@ -30,6 +30,7 @@ def settings(tmp_path: Path) -> RunnerSettings:
     """No SMTP server, no webhook: everything goes to the outbox unless a test says so.
     Every field a handler reads is given, so a developer's .env cannot change the tests."""
     return RunnerSettings(
+        jobdeck_token="jd_fake-handlers-here-never-call-the-service",
         smtp_url=None,
         smtp_from="jobdeck@example.com",
         notify_webhook_url=None,

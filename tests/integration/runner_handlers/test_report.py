@@ -15,6 +15,8 @@ import httpx
 from job_contract import ReportPayload
 from job_contract.bounds import REPORT_ROW_CAP
 from job_contract.payloads import DateRange, ReportFormat, ReportType
+from jobdeck_access.roles import Role
+from tests.access import bearer
 from tests.integration.runner_handlers.conftest import job_context
 from worker_service.runner.handlers.report import failures_table, handle
 from worker_service.runner.settings import RunnerSettings
@@ -251,7 +253,7 @@ async def test_pdf_of_many_failures_spans_pages(settings: RunnerSettings) -> Non
 
 
 async def test_report_from_the_worker_services_data_is_stored_as_the_jobs_artifact(
-    settings: RunnerSettings, worker_url: str, db: asyncpg.Connection
+    settings: RunnerSettings, worker_url: str, db: asyncpg.Connection, tokens: dict[Role, str]
 ) -> None:
     today = datetime.now(UTC).date()
     window = DateRange(start=today - timedelta(days=1), end=today + timedelta(days=1))
@@ -269,7 +271,8 @@ async def test_report_from_the_worker_services_data_is_stored_as_the_jobs_artifa
         payload.model_dump_json(),
     )
 
-    async with httpx.AsyncClient(base_url=worker_url, timeout=30) as worker:
+    runner_token = bearer(tokens[Role.RUNNER])
+    async with httpx.AsyncClient(base_url=worker_url, headers=runner_token, timeout=30) as worker:
 
         async def fetch_report_rows(report_type: str, start: date, end: date) -> list[Any]:
             params = {"start": start.isoformat(), "end": end.isoformat()}

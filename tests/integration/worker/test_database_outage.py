@@ -8,7 +8,9 @@ import asyncpg
 import httpx
 import pytest
 
+from jobdeck_access.roles import Role
 from jobdeck_db import embedded
+from tests.access import bearer
 from tests.eventually import eventually, value_becomes
 from tests.factories import insert_jobs, notification_job
 from tests.integration.worker.conftest import claims_waiting_become, gauge
@@ -37,12 +39,13 @@ def proxied_urls(proxy: DatabaseProxy) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 async def clients(
-    proxied_urls: tuple[str, str],
+    proxied_urls: tuple[str, str], tokens: dict[Role, str]
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     worker_url, producer_url = proxied_urls
+    runner, admin = bearer(tokens[Role.RUNNER]), bearer(tokens[Role.ADMIN])
     async with (
-        httpx.AsyncClient(base_url=worker_url, timeout=30) as worker,
-        httpx.AsyncClient(base_url=producer_url, timeout=30) as api,
+        httpx.AsyncClient(base_url=worker_url, headers=runner, timeout=30) as worker,
+        httpx.AsyncClient(base_url=producer_url, headers=admin, timeout=30) as api,
     ):
         yield worker, api
 

@@ -87,7 +87,7 @@ async def test_heartbeat_keeps_a_long_job_and_reports_lost_ones(
 
 
 async def test_runners_are_listed_active_idle_or_down(
-    worker: httpx.AsyncClient, db: asyncpg.Connection
+    worker: httpx.AsyncClient, db: asyncpg.Connection, as_viewer: dict[str, str]
 ) -> None:
     await insert_jobs(db)
     job = (await worker.post("/process?worker_id=busy")).json()
@@ -99,7 +99,10 @@ async def test_runners_are_listed_active_idle_or_down(
     )
     await worker.post("/workers/leaving/heartbeat", json={"stopping": True})
 
-    runners = {runner["worker_id"]: runner for runner in (await worker.get("/workers")).json()}
+    runners = {
+        runner["worker_id"]: runner
+        for runner in (await worker.get("/workers", headers=as_viewer)).json()
+    }
 
     assert {name: runner["status"] for name, runner in runners.items()} == {
         "busy": "active",

@@ -9,6 +9,8 @@ import asyncpg
 import httpx
 
 from devstack import processes
+from jobdeck_access.roles import Role
+from tests.access import bearer
 from tests.factories import create_job, insert_jobs, notification_job
 from tests.integration.worker.conftest import claims_waiting_become
 
@@ -86,7 +88,7 @@ async def test_a_retried_job_wakes_waiters(
 async def test_a_runner_that_hangs_up_while_waiting_gets_nothing_claimed_for_it(
     worker: httpx.AsyncClient, worker_url: str, db: asyncpg.Connection
 ) -> None:
-    async with httpx.AsyncClient(base_url=worker_url) as doomed:
+    async with httpx.AsyncClient(base_url=worker_url, headers=worker.headers) as doomed:
         waiting = asyncio.create_task(doomed.post("/process?wait=10&worker_id=gone"))
         await claims_waiting_become(worker, 1)
         waiting.cancel()  # the connection is closed mid-wait
@@ -101,14 +103,14 @@ async def test_a_runner_that_hangs_up_while_waiting_gets_nothing_claimed_for_it(
 
 
 async def test_abandoned_long_polls_do_not_hold_up_a_shutdown(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, tokens: dict[Role, str]
 ) -> None:
     env = {"DATABASE_URL": database_url}
     with processes.uvicorn_server("worker_service.main:app", env, tmp_path / "service.log") as (
         url,
         service,
     ):
-        async with httpx.AsyncClient(base_url=url) as runner:
+        async with httpx.AsyncClient(base_url=url, headers=bearer(tokens[Role.RUNNER])) as runner:
             waiting = [asyncio.create_task(runner.post("/process?wait=30")) for _ in range(3)]
             await claims_waiting_become(runner, 3)
             for request in waiting:

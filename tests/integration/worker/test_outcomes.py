@@ -238,6 +238,8 @@ async def test_bad_bodies_are_a_422_naming_the_field(
 
 
 async def test_malformed_json_is_a_422(worker: httpx.AsyncClient) -> None:
-    response = await worker.post(f"/fail/{uuid.uuid4()}", content=b"{oops")
+    response = await worker.post(
+        f"/fail/{uuid.uuid4()}", content=b"{oops", headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 422

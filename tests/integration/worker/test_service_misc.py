@@ -80,12 +80,12 @@ async def test_report_data_refuses_unknown_reports_and_bad_dates(worker: httpx.A
 
 
 async def test_stats_count_jobs_by_status(
-    worker: httpx.AsyncClient, db: asyncpg.Connection
+    worker: httpx.AsyncClient, db: asyncpg.Connection, as_viewer: dict[str, str]
 ) -> None:
     await insert_jobs(db, 3)
     await insert_jobs(db, status="cancelled")
 
-    stats = (await worker.get("/stats")).json()
+    stats = (await worker.get("/stats", headers=as_viewer)).json()
 
     assert stats == {
         "by_status": {"pending": 3, "processing": 0, "completed": 0, "failed": 0, "cancelled": 1}
@@ -130,13 +130,13 @@ async def test_metrics_count_jobs_by_status_and_waiting_claims_as_scraped(
 
 
 async def test_requests_write_no_access_log_lines(
-    worker: httpx.AsyncClient, worker_url: str
+    worker: httpx.AsyncClient, worker_url: str, as_viewer: dict[str, str]
 ) -> None:
     # Runners make thousands of requests a second; the service's log keeps to what matters.
     port = worker_url.rsplit(":", 1)[1]
     log = REPO_ROOT / ".data" / "logs" / f"worker_service-{port}.log"
 
-    await worker.get("/stats?marker=access-log-check")
+    await worker.get("/stats?marker=access-log-check", headers=as_viewer)
 
     assert log.exists()
     assert "access-log-check" not in log.read_text()
