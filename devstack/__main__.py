@@ -1,8 +1,10 @@
-"""`make run`: PostgreSQL (embedded unless DATABASE_URL), migrations, then every service.
+"""`make run`: PostgreSQL (embedded unless DATABASE_URL), migrations, its own tokens and
+session secret (kept under the data directory), then every service.
 
 Ctrl-C stops them all.
 """
 
+import asyncio
 import os
 import signal
 import socket
@@ -10,8 +12,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from alembic import command
+from devstack.local_secrets import ADMIN_TOKEN_FILE, LocalSecrets, ensure_local_secrets
 from devstack.processes import REPO_ROOT, stop, wait_until_healthy
 from jobdeck_db import embedded
 from jobdeck_db.migrations import alembic_config
@@ -38,15 +42,25 @@ def _port(variable: str, default: int) -> int:
 SEED_RUNNER_DEFAULTS = {"SIMULATED_FAILURE_RATE": "0.1", "SIMULATED_DURATION_MS": "400"}
 
 
-def _services() -> list[Service]:
-    producer = _port("PRODUCER_API_PORT", 8000)
-    worker = _port("WORKER_SERVICE_PORT", 3000)
-    frontend = _port("FRONTEND_PORT", 3001)
+def _ports() -> dict[str, int]:
+    return {
+        "producer API": _port("PRODUCER_API_PORT", 8000),
+        "worker service": _port("WORKER_SERVICE_PORT", 3000),
+        "dashboard": _port("FRONTEND_PORT", 3001),
+    }
+
+
+def _services(local: LocalSecrets) -> list[Service]:
+    ports = _ports()
+    producer, worker, frontend = ports["producer API"], ports["worker service"], ports["dashboard"]
 
     def uvicorn(app: str, port: int) -> list[str]:
         return ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
 
-    runner_env = {"WORKER_SERVICE_URL": f"http://localhost:{worker}"}
+    runner_env = {
+        "WORKER_SERVICE_URL": f"http://localhost:{worker}",
+        "JOBDECK_TOKEN": local.runner_token,
+    }
     if os.environ.get("SEED"):
         # A demo worth watching: jobs take a moment and a few fail and retry, unless the
         # environment says otherwise.
@@ -63,6 +77,7 @@ def _services() -> list[Service]:
             {
                 "PRODUCER_API_URL": f"http://localhost:{producer}",
                 "WORKER_SERVICE_URL": f"http://localhost:{worker}",
+                "SESSION_SECRET": local.session_secret,
             },
         ),
         *(
@@ -81,11 +96,27 @@ def _stop_like_ctrl_c(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _shown(path: Path) -> str:
+    """`path` as the person would type it from here: relative when it is below the cwd."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+def _how_to_sign_in(local: LocalSecrets, dashboard: str) -> str:
+    # The command, not the token itself: a terminal's scrollback and a CI log outlive the run,
+    # and a token is shown only where the person asked for it.
+    admin = _shown(embedded.data_dir() / ADMIN_TOKEN_FILE)
+    made = f" (new: {', '.join(local.created)})" if local.created else ""
+    return (
+        f"Sign in at {dashboard} with the admin token{made}:\n"
+        f"  cat {admin}\n"
+        f"and use it with the API: export JOBDECK_TOKEN=$(cat {admin})"
+    )
+
+
 def main() -> int:
-    services = _services()
-    busy = [s for s in services if s.port and _port_in_use(s.port)]
+    busy = [(name, port) for name, port in _ports().items() if _port_in_use(port)]
     if busy:
-        names = ", ".join(f"{s.port} ({s.name})" for s in busy)
+        names = ", ".join(f"{port} ({name})" for name, port in busy)
         print(f"make run: port already in use: {names}. Stop what holds it or set *_PORT.")
         return 1
 
@@ -93,6 +124,8 @@ def main() -> int:
     url = database_url()
     print("database:", "embedded PostgreSQL in .data/pg" if started_embedded else "DATABASE_URL")
     command.upgrade(alembic_config(url), "head")
+    local = asyncio.run(ensure_local_secrets(url, embedded.data_dir()))
+    services = _services(local)
 
     processes: dict[str, subprocess.Popen[bytes]] = {}
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
@@ -110,11 +143,14 @@ def main() -> int:
             if service.url:
                 print(f"  {service.name:<15} {service.url}")
         print(f"  {'API docs':<15} {services[0].url}/docs")
+        [dashboard] = [service for service in services if service.name == "dashboard"]
+        print(_how_to_sign_in(local, str(dashboard.url)))
         print("Press Ctrl-C to stop.\n")
         if os.environ.get("SEED"):
             subprocess.run(
                 [sys.executable, "seed.py", "--count", "50", "--url", str(services[0].url)],
                 cwd=REPO_ROOT,
+                env={**os.environ, "JOBDECK_TOKEN": local.admin_token},
             )
         while all(process.poll() is None for process in processes.values()):
             time.sleep(0.5)
