@@ -1,8 +1,9 @@
-"""`jobdeck tokens create|list|revoke`."""
+"""`jobdeck tokens create|list|revoke`, and `jobdeck wait-for-migrations`."""
 
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
@@ -30,7 +31,33 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list the tokens (never their secrets)")
     revoke = actions.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
+    wait = commands.add_parser(
+        "wait-for-migrations",
+        help="wait until the database is at Alembic's head (a deployment's init step)",
+    )
+    wait.add_argument(
+        "--every", type=float, default=5.0, metavar="SECONDS", help="how often to look (5)"
+    )
+    wait.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS", help="give up after (never)"
+    )
     return parser
+
+
+async def _wait_for_migrations(every: float, give_up_after: float | None) -> int:
+    """0 once the schema is at head; 1 when `give_up_after` seconds pass first. An unreachable
+    database is waited for too: in a rollout, it may simply not be up yet."""
+    deadline = None if give_up_after is None else time.monotonic() + give_up_after
+    while True:
+        try:
+            await ensure_migrated(database_url())
+            return 0
+        except StartupRefused as refusal:
+            if deadline is not None and time.monotonic() + every > deadline:
+                print(f"jobdeck: gave up waiting for the migrations: {refusal}", file=sys.stderr)
+                return 1
+            print(f"waiting for the migrations: {refusal}", file=sys.stderr, flush=True)
+        await asyncio.sleep(every)
 
 
 async def _with_store(work: Callable[[TokenStore], Awaitable[int]]) -> int:
@@ -60,6 +87,8 @@ def _row(token: TokenInfo) -> str:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    if args.command == "wait-for-migrations":
+        return await _wait_for_migrations(args.every, args.timeout)
     if args.action == "create":
         request = TokenCreate(
             name=args.name, role=Role(args.role), expires_in_days=args.expires_in_days
