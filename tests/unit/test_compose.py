@@ -1,14 +1,18 @@
 """docker-compose.yml and .env.example describe the stack the SPEC names."""
 
 import re
+import shlex
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
 from frontend.settings import Settings as FrontendSettings
+from jobdeck_access.settings import DEFAULT_ALLOWED_HOSTS
+from jobdeck_cli.__main__ import _parser as jobdeck_parser
 from producer_api.settings import Settings as ProducerSettings
 from tests.env_example import env_example_keys, env_example_sections
 from worker_service.runner.settings import RunnerSettings
@@ -30,6 +34,8 @@ PLAIN_VARIABLES = {
     "WORKER_SERVICE_PORT": "devstack/__main__.py",
     "FRONTEND_PORT": "devstack/__main__.py",
 }
+# Variables only docker compose reads (it interpolates them into docker-compose.yml).
+COMPOSE_VARIABLES = {"PUBLISH_ADDRESS", "RUNNER_TOKEN"}
 SETTINGS_CLASSES: list[type[BaseSettings]] = [
     ProducerSettings,
     WorkerSettings,
@@ -60,6 +66,37 @@ def with_defaults(text: str) -> str:
     return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", text)
 
 
+def allowed_hosts(name: str) -> list[str]:
+    return with_defaults(service(name)["environment"]["ALLOWED_HOSTS"]).split(",")
+
+
+def compose_run(args: list[str]) -> tuple[list[str], str, list[str]]:
+    """(options, service, command) of `docker compose run ARGS`."""
+    options: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        if arg in ("-e", "--env"):
+            options += [arg, next(rest)]
+        elif arg.startswith("-"):
+            options.append(arg)
+        else:
+            return options, arg, list(rest)
+    raise AssertionError(f"no service in docker compose run {shlex.join(args)}")
+
+
+def documented_commands() -> list[list[str]]:
+    """The commands docker-compose.yml's opening comment tells you to run, as arguments
+    (the command inside `$(…)` on its own)."""
+    commands = []
+    for line in (REPO_ROOT / "docker-compose.yml").read_text().splitlines():
+        if not line.startswith("#   "):
+            continue
+        command = line[1:].split("  #")[0].strip()
+        inner = re.search(r"\$\((docker compose [^)]*)\)", command)
+        commands.append(shlex.split(inner.group(1) if inner else command))
+    return commands
+
+
 def env_names(settings: type[BaseSettings]) -> set[str]:
     return {name.upper() for name in settings.model_fields}
 
@@ -82,7 +119,9 @@ def test_http_services_run_uvicorn_on_their_spec_port_and_exit_if_startup_fails(
     assert config["command"] == [
         "uvicorn", app, "--lifespan", "on", "--host", "0.0.0.0", "--port", str(port)
     ]  # fmt: skip
-    assert [with_defaults(published) for published in config["ports"]] == [f"{port}:{port}"]
+    assert [with_defaults(published) for published in config["ports"]] == [
+        f"127.0.0.1:{port}:{port}"  # this machine only, unless PUBLISH_ADDRESS says otherwise
+    ]
 
 
 @pytest.mark.parametrize(("name", "app", "port"), HTTP_SERVICES)
@@ -173,6 +212,77 @@ def test_every_variable_compose_interpolates_is_documented_in_env_example() -> N
     assert variables <= set(env_example_keys())
 
 
+def test_compose_defaults_are_env_examples_values() -> None:
+    text = (REPO_ROOT / "docker-compose.yml").read_text()
+    documented = env_example_keys()
+
+    for name, default in re.findall(r"\$\{(\w+):-([^}]*)\}", text):
+        # An empty default is "unset", which .env.example writes as a commented-out line.
+        assert (documented[name] or "") == default, f"{name}: compose says {default!r}"
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "app", "port"), HTTP_SERVICES)
+def test_http_services_answer_to_localhost_by_default(name: str, app: str, port: int) -> None:
+    # The published port is reached as localhost; the healthcheck asks for localhost too.
+    assert set(DEFAULT_ALLOWED_HOSTS) <= set(allowed_hosts(name))
+
+
+@pytest.mark.parametrize(("name", "app", "port"), HTTP_SERVICES)
+def test_http_services_answer_to_the_names_other_containers_call_them_by(
+    name: str, app: str, port: int
+) -> None:
+    for caller, config in load_compose()["services"].items():
+        for value in (config.get("environment") or {}).values():
+            address = urlsplit(str(value)) if str(value).startswith("http") else None
+            if address and address.hostname == name:
+                assert name in allowed_hosts(name), f"{caller} calls {name} by its name"
+
+
+def test_the_runners_token_is_env_runner_token_with_no_default() -> None:
+    token = service("runner")["environment"]["JOBDECK_TOKEN"]
+
+    assert re.fullmatch(r"\$\{RUNNER_TOKEN(:-)?\}", token)
+    assert with_defaults(token) == ""  # unset: the runner refuses to start, naming the variable
+
+
+def test_the_dashboards_session_secret_is_passed_on_and_never_written_down() -> None:
+    environment = service("frontend")["environment"]
+
+    assert "SESSION_SECRET" in environment
+    assert environment["SESSION_SECRET"] is None  # compose passes the shell's or .env's value
+
+
+def test_no_service_is_told_it_runs_locally() -> None:
+    # ENVIRONMENT=local would let the dashboard make up a session secret of its own.
+    for name, config in load_compose()["services"].items():
+        assert "ENVIRONMENT" not in (config.get("environment") or {}), name
+
+
+def test_no_token_is_written_into_the_compose_file() -> None:
+    assert "jd_" not in (REPO_ROOT / "docker-compose.yml").read_text()
+
+
+def test_the_documented_first_run_creates_a_runner_token_and_an_admin_token() -> None:
+    created = []
+
+    for command in documented_commands():
+        if command[:3] != ["docker", "compose", "run"]:
+            continue
+        options, name, inside = compose_run(command[3:])
+        assert name in load_compose()["services"], command
+        if inside[:1] == ["jobdeck"]:
+            args = jobdeck_parser().parse_args(inside[1:])  # a typo would exit here
+            if args.command == "tokens" and args.action == "create":
+                created.append(args.role)
+                assert "-T" in options, "a TTY would add \\r to the token it prints"
+                assert "DATABASE_URL" in service(name)["environment"]
+
+    assert created == ["runner", "admin"]
+
+
 # --- Dockerfile -----------------------------------------------------------------------------
 
 
@@ -215,8 +325,12 @@ def test_each_service_section_of_env_example_lists_only_its_settings(
 
 def test_every_key_in_env_example_is_read_by_some_code() -> None:
     known = set().union(*(env_names(settings) for settings in SETTINGS_CLASSES))
+    compose = (REPO_ROOT / "docker-compose.yml").read_text()
 
     for key in set(env_example_keys()) - known:
+        if key in COMPOSE_VARIABLES:
+            assert "${" + key in compose, f"{key} is not used in docker-compose.yml"
+            continue
         assert key in PLAIN_VARIABLES, f"{key} in .env.example is no setting"
         assert f'"{key}"' in (REPO_ROOT / PLAIN_VARIABLES[key]).read_text()
 
