@@ -2,14 +2,20 @@
 
 import configparser
 import re
+import shlex
+import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
 from job_contract.bounds import MAX_WAIT_SECONDS
+from jobdeck_access.settings import DEFAULT_ALLOWED_HOSTS
+from jobdeck_access.tokens import looks_like_token
+from jobdeck_cli.__main__ import _parser as jobdeck_parser
 from producer_api import db as producer_db
 from tests.env_example import env_example_keys
 from tests.route_tables import frontend_routes, producer_routes, worker_routes
@@ -29,6 +35,12 @@ DATABASE_CLIENTS = ["jobdeck-producer-api", "jobdeck-worker-service"]
 SERVICE_ADDRESSES = {
     "WORKER_SERVICE_URL": "http://jobdeck-worker-service:3000",
     "PRODUCER_API_URL": "http://jobdeck-producer-api:8000",
+}
+SERVICE_NAMES = ["jobdeck-producer-api", "jobdeck-worker-service", "jobdeck-frontend"]
+# ...and the Host names the services answer to: the probes' localhost and the Services.
+CLUSTER_VALUES = {
+    **SERVICE_ADDRESSES,
+    "ALLOWED_HOSTS": ",".join([*DEFAULT_ALLOWED_HOSTS, *SERVICE_NAMES]),
 }
 # PgBouncer passes these startup parameters on by itself.
 TRACKED_BY_PGBOUNCER = {"application_name"}
@@ -189,11 +201,25 @@ def test_readiness_asks_healthz_and_every_probe_asks_a_route_the_app_serves(
     served = routes()
 
     readiness = container["readinessProbe"]["httpGet"]
-    assert readiness == {"path": "/healthz", "port": port}
+    assert (readiness["path"], readiness["port"]) == ("/healthz", port)
     liveness = container["livenessProbe"]["httpGet"]
     assert liveness["port"] == port
     for probe in (readiness, liveness):
         assert ("GET", probe["path"]) in served, f"{name} does not serve {probe['path']}"
+
+
+@pytest.mark.parametrize(("name", "compose_name", "port", "routes"), HTTP_SERVICES)
+def test_every_probe_asks_for_a_host_the_service_answers_to(
+    name: str, compose_name: str, port: int, routes: object
+) -> None:
+    # Without a Host header kubelet sends the pod's IP, which ALLOWED_HOSTS refuses (400):
+    # the pods would never be ready.
+    allowed = config_map()["ALLOWED_HOSTS"].split(",")
+    container = main_container("Deployment", name)
+
+    for probe in ("readinessProbe", "livenessProbe"):
+        headers = {h["name"]: h["value"] for h in container[probe]["httpGet"]["httpHeaders"]}
+        assert headers["Host"] in allowed, (probe, headers)
 
 
 @pytest.mark.parametrize("name", DATABASE_CLIENTS)
@@ -270,11 +296,17 @@ def test_the_migration_job_runs_alembic_once_with_the_database_secret() -> None:
 def test_database_services_wait_for_the_migration_with_the_migration_guard(name: str) -> None:
     [init] = pod("Deployment", name)["initContainers"]
 
-    assert init["command"][:2] == ["python", "-c"]
-    script = init["command"][2]
-    compile(script, f"{name} init container", "exec")  # a typo would block every rollout
-    assert "ensure_migrated(database_url())" in script
+    assert init["command"] == ["jobdeck", "wait-for-migrations"]
+    jobdeck_parser().parse_args(init["command"][1:])  # a typo would block every rollout
     assert env_from_secret(init)["DATABASE_URL"] == {"name": SECRET, "key": "DATABASE_URL"}
+
+
+def test_the_image_has_the_jobdeck_command() -> None:
+    pyproject = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())
+
+    assert pyproject["project"]["scripts"]["jobdeck"] == "jobdeck_cli.__main__:main"
+    # Installing the project (not only its dependencies) is what puts `jobdeck` on PATH.
+    assert "pip install --no-deps ." in (DEPLOY.parent / "Dockerfile").read_text()
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -293,8 +325,17 @@ def test_the_config_map_holds_env_examples_defaults_and_the_service_addresses() 
     documented = env_example_keys()
 
     for key, value in config_map().items():
-        expected = SERVICE_ADDRESSES.get(key, documented[key])
+        expected = CLUSTER_VALUES.get(key, documented[key])
         assert value == expected, f"{key}: {value!r} but expected {expected!r}"
+
+
+def test_the_services_answer_to_the_names_pods_call_them_by() -> None:
+    allowed = config_map()["ALLOWED_HOSTS"].split(",")
+
+    called = {urlsplit(url).hostname for url in SERVICE_ADDRESSES.values()}
+
+    assert called <= set(allowed)
+    assert "*" not in allowed  # any Host would reopen DNS rebinding
 
 
 @pytest.mark.parametrize("name", [*DATABASE_CLIENTS, "jobdeck-runner", "jobdeck-frontend"])
@@ -305,8 +346,9 @@ def test_every_long_running_workload_reads_the_config_map(name: str) -> None:
 
 
 def test_credentials_come_from_the_secret_and_never_from_the_config_map() -> None:
-    for key in ("DATABASE_URL", "SMTP_URL", "NOTIFY_WEBHOOK_URL"):
+    for key in ("DATABASE_URL", "SMTP_URL", "NOTIFY_WEBHOOK_URL", "SESSION_SECRET"):
         assert key not in config_map()
+    assert "JOBDECK_TOKEN" not in config_map()
 
     for name in DATABASE_CLIENTS:
         reference = env_from_secret(main_container("Deployment", name))["DATABASE_URL"]
@@ -333,6 +375,67 @@ def test_the_example_secret_names_the_database_and_no_empty_value() -> None:
     assert secret["stringData"]["DATABASE_URL"].startswith("postgresql://")
     assert all(value for value in secret["stringData"].values())
     assert set(secret["stringData"]) <= set(env_example_keys())
+
+
+def test_the_example_secret_has_every_key_a_pod_needs() -> None:
+    [secret] = manifests()["secret.example.yaml"]
+
+    for workload, container in all_containers():
+        for name, reference in env_from_secret(container).items():
+            if not reference.get("optional"):
+                assert reference["key"] in secret["stringData"], (workload, name)
+
+
+def test_the_example_secrets_placeholders_cannot_be_used_as_they_are() -> None:
+    [secret] = manifests()["secret.example.yaml"]
+
+    # Applied unchanged, nothing may run on a known secret: the dashboard refuses a session
+    # secret under 32 characters, and no token of ours looks like the placeholder.
+    assert len(secret["stringData"]["SESSION_SECRET"]) < 32
+    assert not looks_like_token(secret["stringData"]["RUNNER_TOKEN"])
+
+
+def test_runners_need_a_runner_token_from_the_secret() -> None:
+    secrets = env_from_secret(main_container("Deployment", "jobdeck-runner"))
+
+    # Not optional: without it the pod waits for the Secret instead of starting and failing.
+    assert secrets["JOBDECK_TOKEN"] == {"name": SECRET, "key": "RUNNER_TOKEN"}
+
+
+def test_the_dashboard_needs_its_session_secret_from_the_secret() -> None:
+    secrets = env_from_secret(main_container("Deployment", "jobdeck-frontend"))
+
+    assert secrets["SESSION_SECRET"] == {"name": SECRET, "key": "SESSION_SECRET"}
+    assert "JOBDECK_TOKEN" not in secrets  # it acts with each person's own token
+
+
+def test_no_workload_is_told_it_runs_locally() -> None:
+    # ENVIRONMENT=local would let the dashboard make up a session secret of its own.
+    assert "ENVIRONMENT" not in config_map()
+    for workload, container in all_containers():
+        assert "ENVIRONMENT" not in {env["name"] for env in container.get("env", [])}, workload
+
+
+def readme_commands() -> list[list[str]]:
+    """The `jobdeck …` commands deploy/README.md gives, as arguments."""
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", (DEPLOY / "README.md").read_text(), re.DOTALL):
+        for line in block.replace("\\\n", " ").splitlines():
+            code = line.split("#")[0]  # comments may mention the command in prose
+            for found in re.findall(r"\bjobdeck ([^)|;]*)", code):
+                commands.append(shlex.split(found))
+    return commands
+
+
+def test_the_readme_creates_a_runner_token_and_an_admin_token_with_real_commands() -> None:
+    roles = []
+
+    for command in readme_commands():
+        args = jobdeck_parser().parse_args(command)  # a typo would exit here
+        if args.command == "tokens" and args.action == "create":
+            roles.append(args.role)
+
+    assert {"runner", "admin"} <= set(roles)
 
 
 # --- PgBouncer -------------------------------------------------------------------------------
