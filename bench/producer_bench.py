@@ -8,7 +8,8 @@ One command, bounded in time, loopback only:
    PostgreSQL at 127.0.0.1:5432) and migrates it with Alembic;
 2. loads N jobs with a realistic mix of types, statuses, priorities, payloads and ages straight
    in SQL (generate_series), with their `created`/`completed` events, then VACUUM ANALYZE;
-3. starts the producer API with uvicorn on a free port against that database;
+3. starts the producer API with uvicorn on a free port against that database, and makes a
+   producer token there for itself;
 4. measures it over HTTP: POST /jobs/batch throughput, GET /jobs in the shapes the dashboard
    uses, GET /stats, and prints p50/p95 beside the targets; the figures also go to
    bench/results/producer-<timestamp>.json;
@@ -38,6 +39,8 @@ import asyncpg
 import httpx
 
 from alembic import command
+from jobdeck_access.roles import Role
+from jobdeck_access.store import TokenStore
 from jobdeck_db import urls
 from jobdeck_db.migrations import alembic_config
 
@@ -679,8 +682,16 @@ async def measure_api(
     limits = httpx.Limits(max_connections=max(args.batch_concurrency, args.read_concurrency))
     monitor = await asyncpg.connect(database_url)
     meter = CpuMeter(monitor, api_pid)
+    # Creating jobs and reading them is a producer's work; the API checks the token as it
+    # would for any client (a lookup every TOKEN_CACHE_SECONDS, not one per request).
+    _info, token = await TokenStore(monitor).create(
+        f"bench-producer-{uuid.uuid4().hex[:8]}", Role.PRODUCER, None
+    )
+    headers = {"Authorization": f"Bearer {token}"}
     try:
-        async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+        async with httpx.AsyncClient(
+            base_url=base_url, timeout=120, limits=limits, headers=headers
+        ) as client:
             outcomes = [await measure_batches(client, meter, args.batches, args.batch_concurrency)]
             print_outcome(outcomes[-1])
             for scenario in read_scenarios(prefixes):
