@@ -61,8 +61,9 @@ typecheck: install  ## mypy --strict on the Python packages
 migrate: install  ## alembic upgrade head on DATABASE_URL (or the embedded server)
 	$(BIN)/alembic upgrade head
 
-seed: install  ## create demo jobs through the producer API (COUNT=20)
-	$(BIN)/python seed.py --count $(or $(COUNT),20)
+seed: install  ## create demo jobs through the producer API (COUNT=20; JOBDECK_TOKEN, else make run's admin token)
+	JOBDECK_TOKEN="$${JOBDECK_TOKEN:-$$(cat "$${JOBDECK_DATA_DIR:-.data}/admin-token" 2>/dev/null)}" \
+		$(BIN)/python seed.py --count $(or $(COUNT),20)
 
 bench: install  ## the large-table producer benchmark (see bench/README.md)
 	$(BIN)/python -m bench.producer_bench

@@ -104,13 +104,17 @@ def _shown(path: Path) -> str:
 def _how_to_sign_in(local: LocalSecrets, dashboard: str) -> str:
     # The command, not the token itself: a terminal's scrollback and a CI log outlive the run,
     # and a token is shown only where the person asked for it.
-    admin = _shown(embedded.data_dir() / ADMIN_TOKEN_FILE)
-    made = f" (new: {', '.join(local.created)})" if local.created else ""
-    return (
-        f"Sign in at {dashboard} with the admin token{made}:\n"
-        f"  cat {admin}\n"
-        f"and use it with the API: export JOBDECK_TOKEN=$(cat {admin})"
-    )
+    directory = embedded.data_dir()
+    admin = _shown(directory / ADMIN_TOKEN_FILE)
+    lines = [
+        f"Sign in at {dashboard} with the admin token, which this shows:",
+        f"  cat {admin}",
+        f"For the API and seed.py: export JOBDECK_TOKEN=$(cat {admin})",
+    ]
+    if local.created:
+        made = ", ".join(local.created)
+        lines.insert(0, f"Made on this start in {_shown(directory)}, for you alone to read: {made}")
+    return "\n".join(lines)
 
 
 def main() -> int:

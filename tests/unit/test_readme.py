@@ -8,6 +8,8 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from frontend.settings import Settings as FrontendSettings
+from jobdeck_access.middleware import AccessTable
+from jobdeck_access.roles import PRODUCER_API, WORKER_SERVICE
 from producer_api.settings import Settings as ProducerSettings
 from tests.env_example import env_example_keys
 from tests.route_tables import Routes, producer_routes, worker_routes
@@ -23,6 +25,7 @@ READERS: dict[str, type[BaseSettings]] = {
     "dashboard": FrontendSettings,
 }
 PORTS = {8000: producer_routes, 3000: worker_routes}
+ACCESS = {8000: AccessTable(PRODUCER_API), 3000: AccessTable(WORKER_SERVICE)}
 
 
 def section(title: str) -> str:
@@ -164,3 +167,23 @@ def test_the_batch_complete_and_the_single_complete_are_both_shown() -> None:
     documented = documented_routes(3000, worker_routes())
 
     assert {("POST", "/complete"), ("POST", "/complete/{job_id}")} <= documented
+
+
+def headers_of(curl: list[str]) -> list[str]:
+    return [curl[i + 1].lower() for i, arg in enumerate(curl[:-1]) if arg in ("-H", "--header")]
+
+
+def test_every_curl_example_of_a_route_that_needs_a_token_sends_one() -> None:
+    for curl in curl_commands():
+        method, port, path = request_of(curl)
+        found = ACCESS[port].lookup(method, path)
+        needs_token = found is None or found[1] is not None
+        sends_token = any(h.startswith("authorization: bearer $") for h in headers_of(curl))
+        assert sends_token == needs_token, f"{shlex.join(curl)}: needs a token: {needs_token}"
+
+
+def test_every_curl_example_that_sends_json_says_so() -> None:
+    # curl's -d says application/x-www-form-urlencoded, which the APIs refuse (415).
+    for curl in curl_commands():
+        if "-d" in curl:
+            assert "content-type: application/json" in headers_of(curl), shlex.join(curl)
