@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -52,12 +53,18 @@ class MakeRun:
     process: subprocess.Popen[str]
     output: Output
     data_dir: Path
+    database_url: str
     producer_url: str
     frontend_port: int
 
 
 @pytest.fixture
-def make_run(server_url: str, tmp_path: Path) -> Iterator[MakeRun]:
+def extra_env() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture
+def make_run(server_url: str, tmp_path: Path, extra_env: dict[str, str]) -> Iterator[MakeRun]:
     ports = {name: free_port() for name in ("PRODUCER_API", "WORKER_SERVICE", "FRONTEND")}
     with migrated_database(server_url, "jobdeck_make_run") as database_url:
         process = subprocess.Popen(
@@ -70,6 +77,7 @@ def make_run(server_url: str, tmp_path: Path) -> Iterator[MakeRun]:
                 "OUTBOX_DIR": str(tmp_path / "outbox"),
                 "PYTHONUNBUFFERED": "1",
                 **{f"{name}_PORT": str(port) for name, port in ports.items()},
+                **extra_env,
             },
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -82,6 +90,7 @@ def make_run(server_url: str, tmp_path: Path) -> Iterator[MakeRun]:
                 process,
                 output,
                 tmp_path,
+                database_url,
                 f"http://localhost:{ports['PRODUCER_API']}",
                 ports["FRONTEND"],
             )
@@ -147,3 +156,18 @@ async def test_ctrl_c_stops_every_service(make_run: MakeRun) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         with pytest.raises(httpx.TransportError):
             await client.get(f"{make_run.producer_url}/healthz")
+
+
+@pytest.mark.parametrize("extra_env", [{"SEED": "1"}])
+async def test_seed_1_seeds_through_the_api_with_the_admin_token(make_run: MakeRun) -> None:
+    await started(make_run)
+
+    async def seeded() -> int:
+        connection = await asyncpg.connect(make_run.database_url)
+        try:
+            return int(await connection.fetchval("SELECT count(*) FROM jobs"))
+        finally:
+            await connection.close()
+
+    assert await eventually(seeded, lambda count: count >= 50, seconds=60, every=0.2) == 50
+    assert "seed.py: JOBDECK_TOKEN" not in make_run.output.text
