@@ -17,6 +17,8 @@ from jinja2_fragments import render_block
 from markupsafe import Markup
 
 from frontend.formatting import FILTERS
+from frontend.permissions import Permissions
+from frontend.session import Session
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -69,10 +71,14 @@ def render(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
+    # Who is signed in (None on the sign-in page), and what their role lets the page offer.
+    session: Session | None = request.scope.get("state", {}).get("session")
     context = {
         "request": request,
         "settings": request.app.state.settings,
         "now": datetime.now(UTC),
+        "session": session,
+        "may": Permissions.of(session.role if session else None),
         **context,
     }
     if is_htmx(request):
