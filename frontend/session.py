@@ -5,10 +5,12 @@ person's own token, in their own browser, out of reach of scripts (HttpOnly). Th
 trusts it only to know whom to act as; the APIs still check the token on every call.
 """
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from pydantic import BaseModel, ValidationError
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
@@ -34,9 +36,16 @@ class Session(BaseModel):
 class SessionCookies:
     """Writes, reads and clears the session cookie, with the settings' secret and lifetime."""
 
-    def __init__(self, settings: ServingSettings) -> None:
+    def __init__(self, settings: ServingSettings, clock: Callable[[], float] = time.time) -> None:
+        class Signer(TimestampSigner):
+            # The time a cookie is stamped with and checked against: a test's clock may move.
+            def get_timestamp(self) -> int:
+                return int(clock())
+
         self._signer = URLSafeTimedSerializer(
-            settings.session_secret.get_secret_value(), salt="jobdeck.dashboard.session"
+            settings.session_secret.get_secret_value(),
+            salt="jobdeck.dashboard.session",
+            signer=Signer,
         )
         self._max_age = settings.session_max_age_seconds
         self._always_secure = settings.session_cookie_secure

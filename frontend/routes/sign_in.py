@@ -63,12 +63,18 @@ async def login(
     return response
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+@router.post("/logout")
 async def logout(request: Request) -> Response:
     """Forgets the session in this browser; the token itself stays valid (revoke it to end it)."""
     response = RedirectResponse(login_url(reason=SIGNED_OUT), status_code=303)
     _cookies(request).clear(response, request)
     return response
+
+
+@router.get("/logout")
+async def logout_link(request: Request) -> Response:
+    """The same for a typed or bookmarked /logout (the header's button posts)."""
+    return await logout(request)
 
 
 def _cookies(request: Request) -> SessionCookies:

@@ -65,6 +65,21 @@ def session_cookie(token: str, role: Role, name: str = "test-session") -> dict[s
     return {COOKIE: SessionCookies(settings).encode(session)}
 
 
+def email_form(**overrides: str) -> dict[str, str]:
+    """The create form filled in for an e-mail job, as a browser posts it."""
+    return {
+        "type": "email",
+        "payload.to": "ada@example.com",
+        "payload.subject": "Welcome",
+        "payload.body": "Hello Ada",
+        "priority": "4",
+        "max_attempts": "3",
+        "scheduled_for": "",
+        "idempotency_key": "",
+        **overrides,
+    }
+
+
 async def claim(worker: httpx.AsyncClient, job: dict[str, Any], runner: str = RUNNER) -> None:
     """`runner` claims `job`, which must be the next claimable job of its type."""
     response = await worker.post("/process", params={"worker_id": runner, "types": job["type"]})

@@ -7,8 +7,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.factories import create_jobs, email_job
 from jobdeck_access.roles import Role
+from tests.factories import create_jobs, email_job
 from tests.frontend.arrange import dashboard, signed_in
 
 
