@@ -24,10 +24,10 @@ from frontend.client import (
     WorkerService,
 )
 from frontend.local_urls import current_page, requested_page
-from frontend.require_session import REFUSED, RequireSession, send_to_login, session_of
+from frontend.require_session import REFUSED, RequireSession, send_to_login
 from frontend.routes import dashboard, jobs, new_job, sign_in, workers
 from frontend.security import CrossSiteRequest, SecurityHeaders, same_origin_only
-from frontend.session import SessionCookies
+from frontend.session import Session, SessionCookies
 from frontend.settings import ServingSettings, get_settings
 from frontend.templating import is_htmx, render
 
@@ -104,11 +104,11 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, error: Forbidden) -> HTMLResponse:
-        session = session_of(request)
+        session: Session | None = request.scope.get("state", {}).get("session")
+        who = f"You are signed in as {session.name} ({session.role}). " if session else ""
         detail = str(error)
         message = (
-            f"You are signed in as {session.name}, a {session.role}. "
-            f"{detail[:1].upper()}{detail[1:]}. An admin can give you a token with more rights."
+            f"{who}{detail[:1].upper()}{detail[1:]}. An admin can give you a token whose role may."
         )
         return error_page(request, 403, "Your role may not do that", message)
 

@@ -41,8 +41,9 @@ environment.globals["document_title"] = document_title
 # are a global: `ui.badge(...)` works in every block.
 environment.globals["ui"] = environment.get_template("macros.html").module
 
-# Caches must not hand a fragment to a full-page visit, or one fragment for another.
-VARY = "HX-Request, HX-Target, HX-History-Restore-Request"
+# Caches must not hand a fragment to a full-page visit, one fragment for another, or one
+# person's page (what their role may do) to another.
+VARY = "HX-Request, HX-Target, HX-History-Restore-Request, Cookie"
 
 
 def is_htmx(request: Request) -> bool:

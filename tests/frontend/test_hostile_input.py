@@ -153,3 +153,14 @@ async def test_a_report_named_in_any_script_downloads_as_a_file_that_cannot_run(
     assert download.headers["x-content-type-options"] == "nosniff"
     assert download.headers["content-security-policy"] == "default-src 'none'; sandbox"
     assert download.content == CSV
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/healthz"])
+async def test_a_host_name_the_dashboard_does_not_answer_to_gets_400(
+    web: httpx.AsyncClient, path: str
+) -> None:
+    # A page on evil.example that makes that name resolve to 127.0.0.1 (DNS rebinding)
+    # still sends its own name.
+    response = await web.get(path, headers={"Host": "evil.example"})
+
+    assert response.status_code == 400

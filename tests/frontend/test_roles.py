@@ -98,7 +98,7 @@ async def test_the_new_job_form_tells_a_viewer_at_once_that_the_role_may_not(
 
     assert response.status_code == 403
     assert "Your role may not do that" in response.text
-    assert "You are signed in as test-viewer, a viewer." in response.text
+    assert "You are signed in as test-viewer (viewer)." in response.text
     assert "Role viewer may not create jobs; it needs producer, operator or admin." in response.text
 
 
@@ -137,7 +137,7 @@ async def test_a_producers_forged_retry_is_refused_and_changes_nothing(
     response = await web_producer.post(f"/jobs/{job['id']}/retry")
 
     assert response.status_code == 403
-    assert "You are signed in as test-producer, a producer." in response.text
+    assert "You are signed in as test-producer (producer)." in response.text
     assert await status_of(api, job) == "failed"
 
 

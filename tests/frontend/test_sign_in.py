@@ -294,3 +294,17 @@ async def test_a_session_cookie_lasts_no_longer_than_its_token(
     response = await anonymous.post("/login", data={"token": token["token"]})
 
     assert 3_500 < int(set_cookie(response)["max-age"]) <= 3_600  # not the 12 h of a session
+
+
+async def test_a_sign_in_posted_from_another_site_is_refused(
+    anonymous: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    # Else a page elsewhere could sign a visitor in as its own maker (login CSRF).
+    response = await anonymous.post(
+        "/login",
+        data={"token": tokens[Role.VIEWER]},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
