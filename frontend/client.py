@@ -3,8 +3,10 @@
 Failures become domain errors (the routes never see httpx); main.py maps each to a page.
 """
 
+import copy
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from frontend.models import Artifact, Job, JobList
 from job_contract import JobAction, JobPublic
 from job_contract.bounds import StatsWindowName
-from job_contract.producer_api import BulkResult, JobTypeInfo, Stats
+from job_contract.producer_api import BulkResult, JobTypeInfo, Me, Stats
 from job_contract.worker_api import RunnerPublic
 
 logger = logging.getLogger("frontend")
@@ -38,6 +40,14 @@ class ApiFailed(Exception):
         super().__init__(f"the producer API answered {status_code}: {detail}")
 
 
+class TokenRefused(Exception):
+    """The API does not accept the token (401): unknown, revoked or expired."""
+
+
+class Forbidden(Exception):
+    """The token's role may not do this (403); the message is the API's reason."""
+
+
 class NotFound(Exception):
     """The producer API has no such job (or no such artifact)."""
 
@@ -56,27 +66,61 @@ class InvalidRequest(Exception):
 
 def _detail(response: httpx.Response) -> Any:
     try:
-        return response.json().get("detail", response.text)
+        body = response.json()
     except ValueError:
         return response.text
+    return body.get("detail", response.text) if isinstance(body, dict) else response.text
+
+
+def _credentials(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _refusal(response: httpx.Response) -> Exception | None:
+    """The error for an answer that refuses the token or its role, if it is one."""
+    if response.status_code == 401:
+        return TokenRefused(str(_detail(response)))
+    if response.status_code == 403:
+        return Forbidden(str(_detail(response)))
+    return None
+
+
+@dataclass
+class _Shared:
+    """What every signed-in copy of the client shares: the connection pool and a cache."""
+
+    http: httpx.AsyncClient
+    # The types and their schemas are fixed for the life of an API process: asked once.
+    job_types: list[JobTypeInfo] | None = None
 
 
 class ProducerApi:
+    """The producer API; `signed_in(token)` gives the client that asks as that token."""
+
     def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http = http
-        self._job_types: list[JobTypeInfo] | None = None
+        self._shared = _Shared(http)
+        self._headers: dict[str, str] = {}
+
+    def signed_in(self, token: str) -> "ProducerApi":
+        """The same client (pool and cache), sending `token`."""
+        signed_in = copy.copy(self)
+        signed_in._headers = _credentials(token)
+        return signed_in
 
     @property
     def url(self) -> str:
-        return str(self._http.base_url)
+        return str(self._shared.http.base_url)
 
     async def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        headers = {**self._headers, **options.pop("headers", {})}
         try:
-            response = await self._http.request(method, path, **options)
+            response = await self._shared.http.request(method, path, headers=headers, **options)
         except httpx.TransportError as error:
             raise ApiUnavailable(self.url, "did not answer") from error
         if response.is_success:
             return response
+        if (refusal := _refusal(response)) is not None:
+            raise refusal
         detail = _detail(response)
         if response.status_code == 404:
             raise NotFound(str(detail))
@@ -94,6 +138,10 @@ class ProducerApi:
         except (ApiUnavailable, ApiFailed):
             return False
         return True
+
+    async def me(self) -> Me:
+        """Who the token is (name, role, expiry); TokenRefused when the API does not know it."""
+        return Me.model_validate_json((await self._send("GET", "/me")).content)
 
     async def stats(self, window: StatsWindowName) -> Stats:
         response = await self._send("GET", "/stats", params={"window": window})
@@ -134,24 +182,34 @@ class ProducerApi:
         )
 
     async def job_types(self) -> list[JobTypeInfo]:
-        # The types and their schemas are fixed for the life of an API process: ask once.
-        if self._job_types is None:
+        if self._shared.job_types is None:
             response = await self._send("GET", "/job-types")
-            self._job_types = _JOB_TYPES.validate_json(response.content)
-        return self._job_types
+            self._shared.job_types = _JOB_TYPES.validate_json(response.content)
+        return self._shared.job_types
 
 
 class WorkerService:
+    """The worker service's GET /workers, asked as the signed-in token."""
+
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
+        self._headers: dict[str, str] = {}
+
+    def signed_in(self, token: str) -> "WorkerService":
+        signed_in = copy.copy(self)
+        signed_in._headers = _credentials(token)
+        return signed_in
 
     async def runners(self) -> list[RunnerPublic] | None:
         """The runners the worker service knows, or None when it cannot be asked.
 
         The pages show "unreachable" rather than an error: the dashboard works without it.
+        A refused token is no such failure: it ends the session, as the producer API's does.
         """
         try:
-            response = await self._http.get("/workers")
+            response = await self._http.get("/workers", headers=self._headers)
+            if (refusal := _refusal(response)) is not None:
+                raise refusal
             response.raise_for_status()
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:

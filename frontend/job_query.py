@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from job_contract import JobStatus, JobType
-from job_contract.bounds import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH_CHARS
+from job_contract.bounds import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, MAX_SEARCH_CHARS
 from job_contract.bounds import PRIORITIES as PRIORITY_RANGE
 
 SORT_KEYS = ("created_at", "updated_at", "priority", "status", "type")
@@ -29,8 +29,15 @@ def _one_of(raw: str | None, allowed: tuple[str, ...], default: str) -> str:
     return raw if raw is not None and raw in allowed else default
 
 
+# Longer numbers are no page anyone can reach, and int() refuses past 4,300 digits anyway.
+_MAX_DIGITS = 9
+
+
 def _positive_int(raw: str | None, default: int) -> int:
-    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else default
+    # str.isdigit() is also true of "²" and "١", which int() reads differently or not at all.
+    if not raw or not (raw.isascii() and raw.isdigit()) or len(raw) > _MAX_DIGITS:
+        return default
+    return int(raw) or default
 
 
 def _known(values: list[str], allowed: set[str]) -> tuple[str, ...]:
@@ -61,7 +68,12 @@ class JobQuery:
             order=_one_of(params.get("order"), ("asc", "desc"), cls.order),
             page=_positive_int(params.get("page"), 1),
             limit=limit if limit in PAGE_SIZES else cls.limit,
-        )
+        ).within_reach()
+
+    def within_reach(self) -> "JobQuery":
+        """The same view, its page no further than the API lists (offset ≤ MAX_OFFSET)."""
+        last_page = MAX_OFFSET // self.limit + 1
+        return replace(self, page=last_page) if self.page > last_page else self
 
     @property
     def offset(self) -> int:

@@ -10,18 +10,25 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import Response
 
 from frontend.client import (
     ApiFailed,
     ApiUnavailable,
+    Forbidden,
     InvalidRequest,
     NotFound,
     ProducerApi,
+    TokenRefused,
     WorkerService,
 )
-from frontend.routes import dashboard, jobs, new_job, workers
+from frontend.local_urls import current_page, requested_page
+from frontend.require_session import REFUSED, RequireSession, send_to_login
+from frontend.routes import dashboard, jobs, new_job, sign_in, workers
 from frontend.security import CrossSiteRequest, SecurityHeaders, same_origin_only
-from frontend.settings import Settings, get_settings
+from frontend.session import Session, SessionCookies
+from frontend.settings import ServingSettings, get_settings
 from frontend.templating import is_htmx, render
 
 STATIC = Path(__file__).parent / "static"
@@ -38,7 +45,7 @@ def _require_vendored_assets() -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
+    settings: ServingSettings = app.state.settings
     # A service that is down refuses at once or not at all: connecting gets a short leash.
     timeout = httpx.Timeout(settings.api_timeout_seconds, connect=2.0)
     async with (
@@ -51,11 +58,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _retry_url(request: Request) -> str:
-    """Where "try again" goes: this page, or for a failed post the page it was sent from."""
-    if request.method == "GET":
-        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    current = httpx.URL(request.headers.get("HX-Current-URL", "/"))
-    return current.raw_path.decode() or "/"
+    """Where "try again" goes: this page, or for a failed post the page it was sent from;
+    the overview when either would lead off this site."""
+    page = requested_page(request) if request.method == "GET" else current_page(request)
+    return page or "/"
 
 
 def error_page(request: Request, status_code: int, heading: str, message: str) -> HTMLResponse:
@@ -89,6 +95,23 @@ def _add_error_pages(app: FastAPI) -> None:
         detail = str(error)
         return error_page(request, 404, "Not found", f"{detail[:1].upper()}{detail[1:]}.")
 
+    @app.exception_handler(TokenRefused)
+    async def _token_refused(request: Request, error: TokenRefused) -> Response:
+        # Revoked or expired since sign-in: this session is over.
+        response = send_to_login(request, REFUSED)
+        request.app.state.session_cookies.clear(response, request)
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, error: Forbidden) -> HTMLResponse:
+        session: Session | None = request.scope.get("state", {}).get("session")
+        who = f"You are signed in as {session.name} ({session.role}). " if session else ""
+        detail = str(error)
+        message = (
+            f"{who}{detail[:1].upper()}{detail[1:]}. An admin can give you a token whose role may."
+        )
+        return error_page(request, 403, "Your role may not do that", message)
+
     @app.exception_handler(CrossSiteRequest)
     async def _cross_site(request: Request, error: CrossSiteRequest) -> HTMLResponse:
         return error_page(request, 403, "Refused", str(CrossSiteRequest.__doc__))
@@ -105,8 +128,9 @@ def _add_error_pages(app: FastAPI) -> None:
         return error_page(request, error.status_code, heading, str(error.detail))
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: ServingSettings | None = None) -> FastAPI:
     _require_vendored_assets()
+    settings = settings or get_settings()
     app = FastAPI(
         title="Jobdeck dashboard",
         lifespan=_lifespan,
@@ -115,9 +139,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
         dependencies=[Depends(same_origin_only)],
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings
+    app.state.session_cookies = cookies = SessionCookies(settings)
     # /jobs/new before /jobs/{job_id}, which would otherwise take "new" for an id.
-    for router in (dashboard.router, new_job.router, jobs.router, workers.router):
+    for router in (sign_in.router, dashboard.router, new_job.router, jobs.router, workers.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_pages(app)
@@ -128,7 +153,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_ok = await request.app.state.api.is_healthy()
         return {"status": "ok", "producer_api": "ok" if api_ok else "unreachable"}
 
+    # Outermost last: the Host it was asked for (DNS rebinding), the policy headers on every
+    # answer, then a signed-in person for every page but the open ones.
+    app.add_middleware(RequireSession, cookies=cookies)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     return app
 
 

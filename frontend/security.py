@@ -28,7 +28,8 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class SecurityHeaders:
-    """Adds the policy headers to every response, pages and static files alike."""
+    """Adds the policy headers to every response, pages and static files alike; a response
+    that sets one itself (a download's stricter policy) keeps its own."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -40,7 +41,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_HEADERS]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [h for h in _HEADERS if h[0] not in present]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -17,6 +17,8 @@ from jinja2_fragments import render_block
 from markupsafe import Markup
 
 from frontend.formatting import FILTERS
+from frontend.permissions import Permissions
+from frontend.session import Session
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -39,8 +41,9 @@ environment.globals["document_title"] = document_title
 # are a global: `ui.badge(...)` works in every block.
 environment.globals["ui"] = environment.get_template("macros.html").module
 
-# Caches must not hand a fragment to a full-page visit, or one fragment for another.
-VARY = "HX-Request, HX-Target, HX-History-Restore-Request"
+# Caches must not hand a fragment to a full-page visit, one fragment for another, or one
+# person's page (what their role may do) to another.
+VARY = "HX-Request, HX-Target, HX-History-Restore-Request, Cookie"
 
 
 def is_htmx(request: Request) -> bool:
@@ -69,10 +72,14 @@ def render(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
+    # Who is signed in (None on the sign-in page), and what their role lets the page offer.
+    session: Session | None = request.scope.get("state", {}).get("session")
     context = {
         "request": request,
         "settings": request.app.state.settings,
         "now": datetime.now(UTC),
+        "session": session,
+        "may": Permissions.of(session.role if session else None),
         **context,
     }
     if is_htmx(request):

@@ -1,6 +1,8 @@
 """The routes each HTTP app really serves, as (METHOD, path template) pairs."""
 
+import os
 from typing import Any
+from unittest.mock import patch
 
 from fastapi import FastAPI
 
@@ -48,6 +50,8 @@ def worker_routes() -> Routes:
 
 
 def frontend_routes() -> Routes:
-    import frontend.main
+    # Built in this process, which has no SESSION_SECRET: a local run makes up its own.
+    with patch.dict(os.environ, {"ENVIRONMENT": "local"}):
+        import frontend.main
 
     return routes_of(frontend.main.app)

@@ -11,6 +11,7 @@ from starlette.datastructures import QueryParams
 from frontend.bulk_actions import BULK_WORDING, BulkPanel
 from frontend.client import Conflict, NotFound, ProducerApi
 from frontend.deps import ApiDep
+from frontend.downloads import DOWNLOAD_HEADERS, attachment, filename_of, safe_filename
 from frontend.job_query import PAGE_SIZES, PRIORITIES, JobQuery
 from frontend.templating import is_htmx, render
 from job_contract import JobAction, JobPublic, JobStatus, JobType
@@ -130,9 +131,9 @@ async def retry_job(request: Request, job_id: str, api: ApiDep) -> Response:
 async def job_artifact(job_id: str, api: ApiDep) -> Response:
     parsed_id = parse_job_id(job_id)
     artifact = await api.artifact(parsed_id)
-    disposition = artifact.content_disposition or f'attachment; filename="{parsed_id}"'
+    filename = safe_filename(filename_of(artifact.content_disposition), fallback=str(parsed_id))
     return Response(
         artifact.content,
         media_type=artifact.content_type,
-        headers={"Content-Disposition": disposition},
+        headers={"Content-Disposition": attachment(filename), **DOWNLOAD_HEADERS},
     )

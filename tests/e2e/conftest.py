@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from tests.frontend.arrange import dashboard
+from frontend.session import COOKIE
+from jobdeck_access.roles import Role
+from tests.frontend.arrange import dashboard, signed_in
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -61,16 +63,33 @@ def console() -> Console:
     return Console()
 
 
-@pytest.fixture
-async def page(browser: Browser, frontend_url: str, console: Console) -> AsyncIterator[Page]:
-    context = await browser.new_context(
-        base_url=frontend_url, viewport={"width": 1280, "height": 900}
-    )
-    page = await context.new_page()
+async def sign_in_browser(context: BrowserContext, base_url: str, token: str) -> None:
+    """Give the browser the session cookie the dashboard set for a sign-in with `token`
+    (tests of the sign-in form itself fill it in)."""
+    async with signed_in(base_url, token) as client:
+        value = client.cookies[COOKIE]
+    cookie = {"name": COOKIE, "value": value, "url": base_url, "httpOnly": True}
+    await context.add_cookies([cookie])  # type: ignore[list-item]
+
+
+def watch_console(page: Page, console: Console) -> None:
     page.on(
         "console", lambda message: message.type == "error" and console.errors.append(message.text)
     )
     page.on("pageerror", lambda error: console.errors.append(str(error)))
+
+
+@pytest.fixture
+async def page(
+    browser: Browser, frontend_url: str, console: Console, tokens: dict[Role, str]
+) -> AsyncIterator[Page]:
+    """A tab of the dashboard, signed in as an admin."""
+    context = await browser.new_context(
+        base_url=frontend_url, viewport={"width": 1280, "height": 900}
+    )
+    await sign_in_browser(context, frontend_url, tokens[Role.ADMIN])
+    page = await context.new_page()
+    watch_console(page, console)
     yield page
     await context.close()
     assert console.unexpected() == [], "errors in the browser console"

@@ -7,15 +7,24 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from jobdeck_access.roles import Role
 from tests.factories import create_job, email_job, notification_job
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-async def plain_page(browser: Browser, frontend_url: str) -> AsyncIterator[Page]:
+async def plain_page(
+    browser: Browser, frontend_url: str, tokens: dict[Role, str]
+) -> AsyncIterator[Page]:
+    """A tab with JavaScript off, signed in through the sign-in form (a plain form too)."""
     context = await browser.new_context(base_url=frontend_url, java_script_enabled=False)
-    yield await context.new_page()
+    page = await context.new_page()
+    await page.goto("/jobs")
+    await page.get_by_label("API token").fill(tokens[Role.OPERATOR])
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+    yield page
     await context.close()
 
 

@@ -7,15 +7,20 @@ asked for, never one named by id: `claim` checks it got the job it was given, an
 arranges that it does (it claims a job right after creating it, or the only one of its type).
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
 
+from frontend.session import COOKIE, Session, SessionCookies
+from frontend.settings import ServingSettings
+from jobdeck_access.roles import Role
 from tests.servers import free_port, uvicorn_server
 
 RUNNER = "runner-test-1"
+# The test dashboards sign their sessions with this (a test may start one with another).
+SESSION_SECRET = "dashboard-tests-session-secret-0123456789"
 
 
 def nothing_listens() -> str:
@@ -30,10 +35,49 @@ def dashboard(producer_url: str, worker_url: str | None = None, **settings: str)
     env = {
         "PRODUCER_API_URL": producer_url,
         "WORKER_SERVICE_URL": worker_url or nothing_listens(),
+        "SESSION_SECRET": SESSION_SECRET,
         **settings,
     }
     with uvicorn_server("frontend.main:app", env) as base_url:
         yield base_url
+
+
+async def sign_in(client: httpx.AsyncClient, token: str) -> None:
+    """Sign in through the form, as a person would; the client keeps the cookie."""
+    response = await client.post("/login", data={"token": token})
+    assert response.status_code == 303, f"sign-in refused: {response.status_code}"
+    assert COOKIE in client.cookies
+
+
+@asynccontextmanager
+async def signed_in(base_url: str, token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the dashboard at `base_url`, signed in with `token`."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        await sign_in(client, token)
+        yield client
+
+
+def session_cookie(token: str, role: Role, name: str = "test-session") -> dict[str, str]:
+    """A session cookie as the test dashboards sign it, without asking the producer API
+    (for a dashboard whose API does not answer)."""
+    settings = ServingSettings(_env_file=None, session_secret=SESSION_SECRET)  # type: ignore[call-arg]
+    session = Session(token=token, name=name, role=role)
+    return {COOKIE: SessionCookies(settings).encode(session)}
+
+
+def email_form(**overrides: str) -> dict[str, str]:
+    """The create form filled in for an e-mail job, as a browser posts it."""
+    return {
+        "type": "email",
+        "payload.to": "ada@example.com",
+        "payload.subject": "Welcome",
+        "payload.body": "Hello Ada",
+        "priority": "4",
+        "max_attempts": "3",
+        "scheduled_for": "",
+        "idempotency_key": "",
+        **overrides,
+    }
 
 
 async def claim(worker: httpx.AsyncClient, job: dict[str, Any], runner: str = RUNNER) -> None:

@@ -5,13 +5,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.frontend.arrange import dashboard, nothing_listens
+from jobdeck_access.roles import Role
+from tests.frontend.arrange import dashboard, nothing_listens, session_cookie
 
 
 @pytest.fixture(scope="module")
-async def web_without_api() -> AsyncIterator[httpx.AsyncClient]:
+async def web_without_api(tokens: dict[Role, str]) -> AsyncIterator[httpx.AsyncClient]:
+    # Nobody can sign in while the API is away: the session is one made before it went.
+    cookies = session_cookie(tokens[Role.ADMIN], Role.ADMIN)
     with dashboard(nothing_listens()) as url:
-        async with httpx.AsyncClient(base_url=url) as client:
+        async with httpx.AsyncClient(base_url=url, cookies=cookies) as client:
             yield client
 
 

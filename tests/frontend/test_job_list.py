@@ -6,8 +6,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from jobdeck_access.roles import Role
 from tests.factories import create_job, create_jobs, email_job, notification_job, report_job
-from tests.frontend.arrange import claim, complete, dashboard
+from tests.frontend.arrange import claim, complete, dashboard, signed_in
 from tests.servers import uvicorn_server
 
 RESULTS = {"HX-Request": "true", "HX-Target": "results"}
@@ -154,11 +155,11 @@ def estimating_frontend_url(database_url: str) -> Iterator[str]:
 
 
 async def test_an_estimated_total_is_marked_as_such(
-    api: httpx.AsyncClient, estimating_frontend_url: str
+    api: httpx.AsyncClient, estimating_frontend_url: str, tokens: dict[Role, str]
 ) -> None:
     await create_jobs(api, [email_job() for _ in range(150)])
 
-    async with httpx.AsyncClient(base_url=estimating_frontend_url) as web:
+    async with signed_in(estimating_frontend_url, tokens[Role.VIEWER]) as web:
         page = (await web.get("/jobs?q=example")).text
 
     assert re.search(r"<abbr title=\"An estimate[^\"]*\">about [\d,]+</abbr>", page)

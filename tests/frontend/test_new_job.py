@@ -4,21 +4,9 @@ import re
 
 import httpx
 
+from tests.frontend.arrange import email_form
+
 FIELDS = {"HX-Request": "true", "HX-Target": "payload-fields"}
-
-
-def email_form(**overrides: str) -> dict[str, str]:
-    return {
-        "type": "email",
-        "payload.to": "ada@example.com",
-        "payload.subject": "Welcome",
-        "payload.body": "Hello Ada",
-        "priority": "4",
-        "max_attempts": "3",
-        "scheduled_for": "",
-        "idempotency_key": "",
-        **overrides,
-    }
 
 
 async def test_each_type_gets_inputs_for_its_payload(web: httpx.AsyncClient) -> None:

@@ -7,8 +7,9 @@ import asyncpg
 import httpx
 import pytest
 
+from jobdeck_access.roles import Role
 from tests.factories import create_jobs, email_job
-from tests.frontend.arrange import dashboard
+from tests.frontend.arrange import dashboard, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +19,10 @@ def frontend_with_runners_url(producer_url: str, worker_url: str) -> Iterator[st
 
 
 @pytest.fixture
-async def web_with_runners(frontend_with_runners_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=frontend_with_runners_url) as client:
+async def web_with_runners(
+    frontend_with_runners_url: str, tokens: dict[Role, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with signed_in(frontend_with_runners_url, tokens[Role.VIEWER]) as client:
         yield client
 
 

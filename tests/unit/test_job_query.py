@@ -3,6 +3,7 @@
 from starlette.datastructures import QueryParams
 
 from frontend.job_query import JobQuery
+from job_contract.bounds import MAX_OFFSET
 
 
 def query(text: str) -> JobQuery:
@@ -51,3 +52,16 @@ def test_clearing_filters_keeps_the_view() -> None:
         query("q=x&status=failed&sort=priority&limit=50").cleared_url()
         == "/jobs?sort=priority&limit=50"
     )
+
+
+def test_numbers_int_cannot_read_or_nobody_could_reach_fall_back_to_the_defaults() -> None:
+    # "²".isdigit() is True; int() reads no more than 4,300 digits.
+    for text in ("page=²&limit=²", "page=١٢", f"page={'9' * 5000}&limit={'1' * 5000}", "page=0"):
+        assert query(text) == JobQuery(), text
+
+
+def test_a_page_past_the_last_one_the_api_lists_is_the_last_one_it_lists() -> None:
+    far = query("page=999999999&limit=100")
+
+    assert far.offset == MAX_OFFSET
+    assert query(far.query_string()) == far
