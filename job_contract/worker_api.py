@@ -1,26 +1,72 @@
 """The worker protocol: what runners send the worker service, and what it answers."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from job_contract.bounds import (
+    BIGINT_MAX,
+    DEFAULT_MAX_RESULT_BYTES,
+    DEFAULT_RUNNER_LIST,
+    INTEGER_MAX,
     MAX_CLAIM_BATCH,
     MAX_COMPLETE_BATCH,
     MAX_ERROR_CHARS,
     MAX_HEARTBEAT_JOBS,
+    MAX_RUNNER_LIST,
     MAX_WAIT_SECONDS,
 )
+from job_contract.results import MAX_RESULT_BYTES_KEY, storable_json
 from job_contract.text import NoNul
 
 WorkerId = Annotated[str, Field(min_length=1, max_length=200), NoNul]
-Attempt = Annotated[int | None, Field(ge=1, description="The attempt being reported (fencing)")]
+Attempt = Annotated[
+    int | None, Field(ge=1, le=INTEGER_MAX, description="The attempt being reported (fencing)")
+]
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class _CarriesResult(_Body):
+    """A body with a job's result, refused (naming `result`) unless PostgreSQL can store it.
+    The JSON text made to check it is kept for the store, so a result is serialized once."""
+
+    result: dict[str, Any] | None = None
+    _result_json: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _result_is_storable(self, info: ValidationInfo) -> Self:
+        if self.result is not None:
+            context = info.context or {}
+            max_bytes = context.get(MAX_RESULT_BYTES_KEY, DEFAULT_MAX_RESULT_BYTES)
+            try:
+                self._result_json = storable_json(self.result, max_bytes)
+            except PydanticCustomError as error:
+                raise ValidationError.from_exception_data(
+                    type(self).__name__,
+                    [InitErrorDetails(type=error, loc=("result",), input=self.result)],
+                ) from None
+        return self
+
+    @property
+    def result_json(self) -> str | None:
+        """The result as the JSON text the database stores."""
+        if self._result_json is None and self.result is not None:  # built without validation
+            self._result_json = storable_json(self.result, DEFAULT_MAX_RESULT_BYTES)
+        return self._result_json
 
 
 # --- what runners send ------------------------------------------------------------------------
@@ -35,16 +81,22 @@ class ProcessOptions(_Body):
     limit: Annotated[int | None, Field(ge=1, le=MAX_CLAIM_BATCH)] = None
 
 
-class CompleteBody(_Body):
-    result: dict[str, Any] | None = None
+class CompletedJob(_CarriesResult):
+    id: UUID
+    attempt: Attempt = None
+
+
+class CompleteBody(_CarriesResult):
     attempt: Attempt = None
     worker_id: WorkerId | None = None
 
-
-class CompletedJob(_Body):
-    id: UUID
-    attempt: Attempt = None
-    result: dict[str, Any] | None = None
+    def for_job(self, job_id: UUID) -> CompletedJob:
+        """This completion as one of a batch's, its result's JSON kept."""
+        completed = CompletedJob.model_construct(
+            id=job_id, attempt=self.attempt, result=self.result
+        )
+        completed._result_json = self._result_json
+        return completed
 
 
 class CompleteBatchBody(_Body):
@@ -61,8 +113,16 @@ class FailBody(_Body):
 
 class HeartbeatBody(_Body):
     jobs: Annotated[list[UUID], Field(max_length=MAX_HEARTBEAT_JOBS)] = []
-    processed: Annotated[int, Field(ge=0, description="Jobs finished since the runner started")] = 0
+    processed: Annotated[
+        int, Field(ge=0, le=BIGINT_MAX, description="Jobs finished since the runner started")
+    ] = 0
     stopping: bool = Field(default=False, description="The runner is shutting down for good")
+
+
+class RunnerListOptions(_Body):
+    """Query parameters of GET /workers."""
+
+    limit: Annotated[int, Field(ge=1, le=MAX_RUNNER_LIST)] = DEFAULT_RUNNER_LIST
 
 
 # --- what the worker service answers ----------------------------------------------------------

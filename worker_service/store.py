@@ -15,14 +15,16 @@ from uuid import UUID
 
 import asyncpg
 
-from job_contract import JobStatus
+from job_contract import JobStatus, JobType
 from job_contract.bounds import REPORT_ROW_CAP
 from job_contract.jobs import public_fields
 from job_contract.payloads import REPORT_TYPES, ReportType
 from job_contract.transitions import HELD
 from job_contract.worker_api import CompletedJob
 from jobdeck_db.queries import load_queries
+from jobdeck_db.sessions import server_settings
 from worker_service.errors import (
+    ArtifactNotExpected,
     AttemptSuperseded,
     HeldByAnother,
     JobNotFound,
@@ -37,6 +39,8 @@ QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
 # Each report's statement; all bind the date range as $1 and $2, some bind more after it.
 REPORT_QUERIES: dict[ReportType, str] = {name: QUERIES[f"report_{name}"] for name in REPORT_TYPES}
 _REPORT_ARGUMENTS: dict[ReportType, tuple[object, ...]] = {"failures": (REPORT_ROW_CAP,)}
+# Only a report has a file to upload.
+ARTIFACT_JOB_TYPE = JobType.REPORT
 
 
 async def _use_json_codecs(connection: asyncpg.Connection) -> None:
@@ -52,7 +56,7 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 
 async def create_pool(database_url: str, size: int, durable: bool) -> asyncpg.Pool:
-    settings = {"application_name": "jobdeck-worker-service"}
+    settings = server_settings("jobdeck-worker-service")
     if not durable:
         settings["synchronous_commit"] = "off"
     pool: asyncpg.Pool = await asyncpg.create_pool(
@@ -117,10 +121,7 @@ class WorkerStore:
             QUERIES["job_complete"],
             [completion.id for completion in completions],
             [completion.attempt for completion in completions],
-            [
-                json.dumps(completion.result) if completion.result is not None else None
-                for completion in completions
-            ],
+            [completion.result_json for completion in completions],
             worker_id,
         )
         return [_finished(row) for row in rows]
@@ -163,17 +164,28 @@ class WorkerStore:
     ) -> None:
         """Store a report's file while its job is processing (in `attempt`, when given)."""
         stored = await self._durable.fetchval(
-            QUERIES["job_artifact_put"], job_id, content_type, filename, content, attempt
+            QUERIES["job_artifact_put"],
+            job_id,
+            content_type,
+            filename,
+            content,
+            attempt,
+            ARTIFACT_JOB_TYPE,
         )
         if stored is None:
-            raise await self._refusal(job_id, attempt)
+            raise await self._refusal(job_id, attempt, ARTIFACT_JOB_TYPE)
 
-    async def _refusal(self, job_id: UUID, attempt: int | None) -> JobNotFound | OutcomeRefused:
-        """Why a guarded statement matched nothing, read after the fact: no such job, or
-        not held by that attempt and runner."""
+    async def _refusal(
+        self, job_id: UUID, attempt: int | None, job_type: JobType | None = None
+    ) -> JobNotFound | OutcomeRefused:
+        """Why a guarded statement matched nothing, read after the fact: no such job, not
+        of `job_type` (when the statement asked for one), or not held by that attempt and
+        runner."""
         row = await self._durable.fetchrow(QUERIES["job_get_holder"], job_id)
         if row is None:
             return JobNotFound(job_id)
+        if job_type is not None and row["type"] != job_type:
+            return ArtifactNotExpected(job_id, row["type"], job_type)
         if row["status"] != HELD:
             return JobNotHeld(job_id, row["status"])
         if attempt is not None and row["attempts"] != attempt:
@@ -199,9 +211,9 @@ class WorkerStore:
     async def heartbeat(self, worker_id: str, processed: int, stopping: bool) -> None:
         await self._fast.execute(QUERIES["worker_heartbeat"], worker_id, processed, stopping)
 
-    async def list_runners(self, down_after_seconds: float) -> list[RunnerSeen]:
-        """Every runner heard from within REMEMBERED_FOR, stopped ones last."""
-        rows = await self._durable.fetch(QUERIES["worker_list"], REMEMBERED_FOR)
+    async def list_runners(self, down_after_seconds: float, limit: int) -> list[RunnerSeen]:
+        """Up to `limit` runners heard from within REMEMBERED_FOR, stopped ones last."""
+        rows = await self._durable.fetch(QUERIES["worker_list"], REMEMBERED_FOR, limit)
         return [
             RunnerSeen(
                 worker_id=row["worker_id"],
