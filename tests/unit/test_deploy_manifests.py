@@ -30,8 +30,8 @@ SERVICE_ADDRESSES = {
     "WORKER_SERVICE_URL": "http://jobdeck-worker-service:3000",
     "PRODUCER_API_URL": "http://jobdeck-producer-api:8000",
 }
-# PgBouncer passes these startup parameters on by itself.
-TRACKED_BY_PGBOUNCER = {"application_name"}
+# PgBouncer passes these startup parameters on by itself (among others it tracks).
+TRACKED_BY_PGBOUNCER = {"application_name", "timezone"}
 
 
 def service(name: str) -> dict[str, Any]:
