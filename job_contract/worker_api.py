@@ -1,5 +1,6 @@
 """The worker protocol: what runners send the worker service, and what it answers."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
@@ -40,33 +41,22 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class _CarriesResult(_Body):
-    """A body with a job's result, refused (naming `result`) unless PostgreSQL can store it.
-    The JSON text made to check it is kept for the store, so a result is serialized once."""
-
-    result: dict[str, Any] | None = None
-    _result_json: str | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _result_is_storable(self, info: ValidationInfo) -> Self:
-        if self.result is not None:
-            context = info.context or {}
-            max_bytes = context.get(MAX_RESULT_BYTES_KEY, DEFAULT_MAX_RESULT_BYTES)
-            try:
-                self._result_json = storable_json(self.result, max_bytes)
-            except PydanticCustomError as error:
-                raise ValidationError.from_exception_data(
-                    type(self).__name__,
-                    [InitErrorDetails(type=error, loc=("result",), input=self.result)],
-                ) from None
-        return self
-
-    @property
-    def result_json(self) -> str | None:
-        """The result as the JSON text the database stores."""
-        if self._result_json is None and self.result is not None:  # built without validation
-            self._result_json = storable_json(self.result, DEFAULT_MAX_RESULT_BYTES)
-        return self._result_json
+def _storable_results(
+    body: BaseModel, info: ValidationInfo, results: Sequence[tuple[tuple[str | int, ...], Any]]
+) -> list[str | None]:
+    """The JSON text of each (where, result), or a refusal naming each one PostgreSQL cannot
+    store. Run once per body, not once per job: a validator per job costs more than the check."""
+    max_bytes = (info.context or {}).get(MAX_RESULT_BYTES_KEY, DEFAULT_MAX_RESULT_BYTES)
+    texts: list[str | None] = []
+    refusals: list[InitErrorDetails] = []
+    for where, result in results:
+        try:
+            texts.append(None if result is None else storable_json(result, max_bytes))
+        except PydanticCustomError as error:
+            refusals.append(InitErrorDetails(type=error, loc=where, input=result))
+    if refusals:
+        raise ValidationError.from_exception_data(type(body).__name__, refusals)
+    return texts
 
 
 # --- what runners send ------------------------------------------------------------------------
@@ -81,27 +71,48 @@ class ProcessOptions(_Body):
     limit: Annotated[int | None, Field(ge=1, le=MAX_CLAIM_BATCH)] = None
 
 
-class CompletedJob(_CarriesResult):
-    id: UUID
-    attempt: Attempt = None
+# A job's result is refused, naming it, unless PostgreSQL can store it (job_contract.results).
+# The JSON text made to check it is what the store writes: a result is serialized once.
 
 
-class CompleteBody(_CarriesResult):
+class CompleteBody(_Body):
+    result: dict[str, Any] | None = None
     attempt: Attempt = None
     worker_id: WorkerId | None = None
+    _result_json: str | None = PrivateAttr(default=None)
 
-    def for_job(self, job_id: UUID) -> CompletedJob:
-        """This completion as one of a batch's, its result's JSON kept."""
-        completed = CompletedJob.model_construct(
-            id=job_id, attempt=self.attempt, result=self.result
-        )
-        completed._result_json = self._result_json
-        return completed
+    @model_validator(mode="after")
+    def _result_is_storable(self, info: ValidationInfo) -> Self:
+        [self._result_json] = _storable_results(self, info, [(("result",), self.result)])
+        return self
+
+    @property
+    def result_json(self) -> str | None:
+        """The result as the JSON text to store (as validated)."""
+        return self._result_json
+
+
+class CompletedJob(_Body):
+    id: UUID
+    attempt: Attempt = None
+    result: dict[str, Any] | None = None
 
 
 class CompleteBatchBody(_Body):
     jobs: Annotated[list[CompletedJob], Field(min_length=1, max_length=MAX_COMPLETE_BATCH)]
     worker_id: WorkerId | None = None
+    _results_json: list[str | None] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _results_are_storable(self, info: ValidationInfo) -> Self:
+        results = [(("jobs", index, "result"), job.result) for index, job in enumerate(self.jobs)]
+        self._results_json = _storable_results(self, info, results)
+        return self
+
+    @property
+    def results_json(self) -> list[str | None]:
+        """Each job's result as the JSON text to store, in order (as validated)."""
+        return self._results_json
 
 
 class FailBody(_Body):

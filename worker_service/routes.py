@@ -36,7 +36,7 @@ from worker_service import metrics
 from worker_service.claims import ClaimBatcher
 from worker_service.json_responses import error_response, json_response
 from worker_service.parsing import parse, parse_job_id, parse_report_type, parse_types
-from worker_service.records import FinishedAttempt
+from worker_service.records import Completion, FinishedAttempt
 from worker_service.settings import Settings
 from worker_service.store import WorkerStore
 from worker_service.wakeups import JobsPendingListener
@@ -113,7 +113,8 @@ def _result_limits(request: Request) -> dict[str, int]:
 async def complete_one(request: Request) -> Response:
     job_id = parse_job_id(request.path_params["job_id"])
     body = parse(CompleteBody, await request.body(), "body", _result_limits(request))
-    completed = await _store(request).complete_one(body.for_job(job_id), body.worker_id)
+    completion = Completion(job_id, body.attempt, body.result_json)
+    completed = await _store(request).complete_one(completion, body.worker_id)
     _observe_completions([completed])
     return json_response(completed.job)
 
@@ -121,7 +122,10 @@ async def complete_one(request: Request) -> Response:
 async def complete_many(request: Request) -> Response:
     """Acknowledge a batch in one round trip; each job guarded like a single completion."""
     body = parse(CompleteBatchBody, await request.body(), "body", _result_limits(request))
-    completions = body.jobs
+    completions = [
+        Completion(job.id, job.attempt, result_json)
+        for job, result_json in zip(body.jobs, body.results_json, strict=True)
+    ]
     completed = await _store(request).complete(completions, body.worker_id)
     _observe_completions(completed)
     done = {finished.job_id for finished in completed}

@@ -20,7 +20,6 @@ from job_contract.bounds import REPORT_ROW_CAP
 from job_contract.jobs import public_fields
 from job_contract.payloads import REPORT_TYPES, ReportType
 from job_contract.transitions import HELD
-from job_contract.worker_api import CompletedJob
 from jobdeck_db.queries import load_queries
 from jobdeck_db.sessions import server_settings
 from worker_service.errors import (
@@ -31,7 +30,7 @@ from worker_service.errors import (
     JobNotHeld,
     OutcomeRefused,
 )
-from worker_service.records import Claim, FinishedAttempt
+from worker_service.records import Claim, Completion, FinishedAttempt
 from worker_service.runners import REMEMBERED_FOR, RunnerSeen, runner_status
 
 QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
@@ -113,7 +112,7 @@ class WorkerStore:
     # --- outcomes -------------------------------------------------------------------------
 
     async def complete(
-        self, completions: Sequence[CompletedJob], worker_id: str | None
+        self, completions: Sequence[Completion], worker_id: str | None
     ) -> list[FinishedAttempt]:
         """Complete the jobs still held by the attempt that ran them; the others are left
         as they are (a batch answers them as conflicts)."""
@@ -126,9 +125,7 @@ class WorkerStore:
         )
         return [_finished(row) for row in rows]
 
-    async def complete_one(
-        self, completion: CompletedJob, worker_id: str | None
-    ) -> FinishedAttempt:
+    async def complete_one(self, completion: Completion, worker_id: str | None) -> FinishedAttempt:
         """Complete one job; raise JobNotFound or OutcomeRefused saying why not."""
         completed = await self.complete([completion], worker_id)
         if not completed:

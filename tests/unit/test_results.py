@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from job_contract.bounds import DEFAULT_MAX_RESULT_BYTES
 from job_contract.results import MAX_RESULT_BYTES_KEY
-from job_contract.worker_api import CompleteBatchBody, CompleteBody, CompletedJob
+from job_contract.worker_api import CompleteBatchBody, CompleteBody
 
 
 def refusal(body: bytes, **context: Any) -> dict[str, Any]:
@@ -66,26 +66,33 @@ def test_the_limit_is_the_services_when_it_says_one_and_counts_utf8_bytes() -> N
     assert error["msg"] == "must be at most 16 bytes as JSON; it is 17"
 
 
-def test_in_a_batch_the_refusal_names_the_jobs_index() -> None:
-    jobs = [{"id": str(uuid4()), "result": {}}, {"id": str(uuid4()), "result": {"x": "\x00"}}]
+def test_in_a_batch_each_refusal_names_its_jobs_index() -> None:
+    jobs = [
+        {"id": str(uuid4()), "result": {"x": "\x00"}},
+        {"id": str(uuid4()), "result": {}},
+        {"id": str(uuid4()), "result": {"ratio": float("nan")}},
+    ]
 
     with pytest.raises(ValidationError) as refused:
         CompleteBatchBody.model_validate_json(json.dumps({"jobs": jobs}))
 
-    assert [error["loc"] for error in refused.value.errors()] == [("jobs", 1, "result")]
+    assert [error["loc"] for error in refused.value.errors()] == [
+        ("jobs", 0, "result"),
+        ("jobs", 2, "result"),
+    ]
 
 
 def test_a_completion_carries_its_results_json_to_the_store_as_validated() -> None:
-    job_id = uuid4()
     body = CompleteBody.model_validate_json(b'{"result": {"sent": 3, "to": ["ada"]}, "attempt": 2}')
+    empty = CompleteBody.model_validate_json(b"{}")
 
-    completed = body.for_job(job_id)
-
-    assert (completed.id, completed.attempt) == (job_id, 2)
-    assert completed.result_json == '{"sent":3,"to":["ada"]}'
+    assert body.result_json == '{"sent":3,"to":["ada"]}'
+    assert empty.result_json is None
 
 
-def test_a_completion_built_without_validation_still_gives_its_json() -> None:
-    completed = CompletedJob.model_construct(id=uuid4(), attempt=1, result={"ok": True})
+def test_a_batch_carries_each_results_json_in_order() -> None:
+    jobs = [{"id": str(uuid4()), "result": {"n": n}} for n in range(3)] + [{"id": str(uuid4())}]
 
-    assert completed.result_json == '{"ok":true}'
+    body = CompleteBatchBody.model_validate_json(json.dumps({"jobs": jobs}))
+
+    assert body.results_json == ['{"n":0}', '{"n":1}', '{"n":2}', None]
