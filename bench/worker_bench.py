@@ -54,10 +54,10 @@ from bench.producer_bench import (
 )
 from devstack.databases import migrated_database
 from devstack.processes import start_runner, stop, uvicorn_server
-from job_contract.worker_api import CompletedJob
 from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
 from jobdeck_db import urls
+from worker_service.records import Completion
 from worker_service.store import QUERIES, WorkerStore, create_pool
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -383,12 +383,7 @@ async def claim_and_complete(store: WorkerStore, worker_id: str, batch: int, unt
         if not claimed:
             break
         completed = await store.complete(
-            [
-                CompletedJob.model_construct(
-                    id=claim.job["id"], attempt=claim.job["attempts"], result={}
-                )
-                for claim in claimed
-            ],
+            [Completion(claim.job["id"], claim.job["attempts"], "{}") for claim in claimed],
             worker_id,
         )
         done += len(completed)

@@ -20,6 +20,10 @@ Priority = Annotated[
 ]
 MaxAttempts = Annotated[int, Field(ge=MIN_ATTEMPTS, le=MAX_ATTEMPTS)]
 
+# What the database's columns hold: a larger number is refused (422), never sent to them.
+INTEGER_MAX = 2**31 - 1  # PostgreSQL integer: an attempt
+BIGINT_MAX = 2**63 - 1  # PostgreSQL bigint: the jobs a runner has processed
+
 # POST /jobs/batch creates, and POST /jobs/bulk acts on, at most this many jobs at once.
 MAX_JOBS_PER_REQUEST = 1_000
 # GET /jobs pages.
@@ -34,6 +38,12 @@ MAX_WAIT_SECONDS = 30
 MAX_ERROR_CHARS = 10_000
 # A heartbeat renews at most this many leases (a runner holds far fewer).
 MAX_HEARTBEAT_JOBS = 10_000
+# A job's result, as JSON, unless the worker service's MAX_RESULT_BYTES says otherwise (1 MiB).
+DEFAULT_MAX_RESULT_BYTES = 1024 * 1024
+# GET /workers lists this many runners unless its `limit` asks for more, up to the maximum.
+DEFAULT_RUNNER_LIST, MAX_RUNNER_LIST = 200, 1_000
+# A report file's name, as a runner uploads it.
+MAX_FILENAME_CHARS = 200
 
 # An API token lives at most this long (100 years: "never", said with a number).
 MAX_TOKEN_DAYS = 36_500

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, model_
 
 from job_contract.statuses import JobType
 from job_contract.text import NoNul
+from job_contract.timestamps import LATEST_DAY
 
 
 class _Payload(BaseModel):
@@ -21,7 +22,8 @@ class EmailPayload(_Payload):
 
 class DateRange(_Payload):
     start: date
-    end: date
+    # The report reads up to the end of this day: the day after it must be a timestamp too.
+    end: Annotated[date, Field(le=LATEST_DAY)]
 
     @model_validator(mode="after")
     def _start_not_after_end(self) -> Self:

@@ -1,26 +1,62 @@
 """The worker protocol: what runners send the worker service, and what it answers."""
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from job_contract.bounds import (
+    BIGINT_MAX,
+    DEFAULT_MAX_RESULT_BYTES,
+    DEFAULT_RUNNER_LIST,
+    INTEGER_MAX,
     MAX_CLAIM_BATCH,
     MAX_COMPLETE_BATCH,
     MAX_ERROR_CHARS,
     MAX_HEARTBEAT_JOBS,
+    MAX_RUNNER_LIST,
     MAX_WAIT_SECONDS,
 )
+from job_contract.results import MAX_RESULT_BYTES_KEY, storable_json
 from job_contract.text import NoNul
 
 WorkerId = Annotated[str, Field(min_length=1, max_length=200), NoNul]
-Attempt = Annotated[int | None, Field(ge=1, description="The attempt being reported (fencing)")]
+Attempt = Annotated[
+    int | None, Field(ge=1, le=INTEGER_MAX, description="The attempt being reported (fencing)")
+]
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _storable_results(
+    body: BaseModel, info: ValidationInfo, results: Sequence[tuple[tuple[str | int, ...], Any]]
+) -> list[str | None]:
+    """The JSON text of each (where, result), or a refusal naming each one PostgreSQL cannot
+    store. Run once per body, not once per job: a validator per job costs more than the check."""
+    max_bytes = (info.context or {}).get(MAX_RESULT_BYTES_KEY, DEFAULT_MAX_RESULT_BYTES)
+    texts: list[str | None] = []
+    refusals: list[InitErrorDetails] = []
+    for where, result in results:
+        try:
+            texts.append(None if result is None else storable_json(result, max_bytes))
+        except PydanticCustomError as error:
+            refusals.append(InitErrorDetails(type=error, loc=where, input=result))
+    if refusals:
+        raise ValidationError.from_exception_data(type(body).__name__, refusals)
+    return texts
 
 
 # --- what runners send ------------------------------------------------------------------------
@@ -35,10 +71,25 @@ class ProcessOptions(_Body):
     limit: Annotated[int | None, Field(ge=1, le=MAX_CLAIM_BATCH)] = None
 
 
+# A job's result is refused, naming it, unless PostgreSQL can store it (job_contract.results).
+# The JSON text made to check it is what the store writes: a result is serialized once.
+
+
 class CompleteBody(_Body):
     result: dict[str, Any] | None = None
     attempt: Attempt = None
     worker_id: WorkerId | None = None
+    _result_json: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _result_is_storable(self, info: ValidationInfo) -> Self:
+        [self._result_json] = _storable_results(self, info, [(("result",), self.result)])
+        return self
+
+    @property
+    def result_json(self) -> str | None:
+        """The result as the JSON text to store (as validated)."""
+        return self._result_json
 
 
 class CompletedJob(_Body):
@@ -50,6 +101,18 @@ class CompletedJob(_Body):
 class CompleteBatchBody(_Body):
     jobs: Annotated[list[CompletedJob], Field(min_length=1, max_length=MAX_COMPLETE_BATCH)]
     worker_id: WorkerId | None = None
+    _results_json: list[str | None] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _results_are_storable(self, info: ValidationInfo) -> Self:
+        results = [(("jobs", index, "result"), job.result) for index, job in enumerate(self.jobs)]
+        self._results_json = _storable_results(self, info, results)
+        return self
+
+    @property
+    def results_json(self) -> list[str | None]:
+        """Each job's result as the JSON text to store, in order (as validated)."""
+        return self._results_json
 
 
 class FailBody(_Body):
@@ -61,8 +124,16 @@ class FailBody(_Body):
 
 class HeartbeatBody(_Body):
     jobs: Annotated[list[UUID], Field(max_length=MAX_HEARTBEAT_JOBS)] = []
-    processed: Annotated[int, Field(ge=0, description="Jobs finished since the runner started")] = 0
+    processed: Annotated[
+        int, Field(ge=0, le=BIGINT_MAX, description="Jobs finished since the runner started")
+    ] = 0
     stopping: bool = Field(default=False, description="The runner is shutting down for good")
+
+
+class RunnerListOptions(_Body):
+    """Query parameters of GET /workers."""
+
+    limit: Annotated[int, Field(ge=1, le=MAX_RUNNER_LIST)] = DEFAULT_RUNNER_LIST
 
 
 # --- what the worker service answers ----------------------------------------------------------

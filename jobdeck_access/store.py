@@ -17,6 +17,7 @@ from jobdeck_access.tokens import (
     new_secret,
 )
 from jobdeck_db.queries import load_queries
+from jobdeck_db.sessions import server_settings
 
 QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
 
@@ -91,6 +92,6 @@ async def create_token_pool(database_url: str) -> asyncpg.Pool:
         max_size=2,
         timeout=5,
         command_timeout=10,
-        server_settings={"application_name": "jobdeck-tokens"},
+        server_settings=server_settings("jobdeck-tokens"),
     )
     return pool

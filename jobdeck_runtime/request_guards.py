@@ -37,12 +37,13 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class BodyTooLarge(Exception):
-    """The body grew past the limit while it was being read."""
-
-
 class BodySizeLimit:
-    """413 for bodies over `max_bytes`, declared or streamed, without buffering them."""
+    """413 for bodies over `max_bytes`, declared or streamed, without buffering them.
+
+    A streamed body is counted as the app reads it. Past the limit the app is answered for:
+    413 goes out at once and the app is told the client left, so it stops reading; whatever
+    it answers or raises after that is dropped (an exception raised through it instead
+    would reach Starlette's error middleware first, which answers 500)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -57,27 +58,35 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
+        cut_off = started = answered = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, cut_off, answered
+            if cut_off:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    cut_off = True
+                    if not started:
+                        answered = True
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if answered:
+                return  # answered already, with 413
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send)
+        except Exception:
+            if not answered:
+                raise
 
     async def _refuse(self, send: Send) -> None:
         await refuse(send, 413, f"request body is over the limit of {self.max_bytes} bytes")

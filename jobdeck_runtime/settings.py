@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
@@ -38,13 +37,16 @@ def _shown(name: str, value: object) -> str:
 
 
 def redact_password(url: str) -> str:
-    """scheme://user:***@host/…: the URL with its password (if any) masked."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "a URL that cannot be parsed"
-    if parts.password is None:
+    """scheme://user:***@host/…: the URL with its password (if any) masked.
+
+    Not urlsplit's reading: the credentials run to the last "@", so a password with an
+    unencoded `/`, `?` or `#` (which ends urlsplit's address part early) is masked whole, and
+    so is one in a URL that has no scheme."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    credentials, at, address = rest.rpartition("@")
+    if not at or ":" not in credentials:
         return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{separator}{user}:***@{address}"

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from jobdeck_db import urls
 from jobdeck_db.availability import is_connection_problem
+from jobdeck_db.sessions import server_settings
 
 
 def create_engine(database_url: str, pool_size: int) -> AsyncEngine:
@@ -18,15 +19,16 @@ def create_engine(database_url: str, pool_size: int) -> AsyncEngine:
         connect_args={
             "timeout": 5,
             "command_timeout": 30,
-            "server_settings": {
+            "server_settings": server_settings(
+                "jobdeck-producer-api",
                 # Prepared statements would otherwise switch to a generic plan that cannot
                 # see the search text or filters, and pick scans (measured in bench/README.md).
-                "plan_cache_mode": "force_custom_plan",
+                plan_cache_mode="force_custom_plan",
                 # The data fits in memory: random reads cost little more than sequential.
-                "random_page_cost": "1.1",
+                random_page_cost="1.1",
                 # The stats query's row estimate made PostgreSQL JIT-compile it on every call.
-                "jit": "off",
-            },
+                jit="off",
+            ),
         },
     )
 

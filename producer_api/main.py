@@ -1,6 +1,8 @@
 """The producer API app: `uvicorn producer_api.main:app --port 8000`."""
 
+import json
 import logging
+import math
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -65,6 +67,25 @@ _STATUS_OF: dict[type[JobError], int] = {
     IdempotencyConflict: 409,
     BatchTooLarge: 413,
 }
+
+
+class _EchoResponse(JSONResponse):
+    """A 422 that echoes what was refused, whatever it is: a lone surrogate (a JSON `\\ud800`
+    escape) cannot be UTF-8, so every character past ASCII is escaped; NaN and Infinity are
+    not JSON, so they are echoed as strings."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(_finite(content), separators=(",", ":")).encode()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _name_the_type_field(errors: Sequence[Any]) -> list[Any]:
@@ -144,7 +165,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         oversized = _oversized_batch(errors)
         if oversized is not None:
             return JSONResponse({"detail": str(oversized)}, 413)
-        return JSONResponse({"detail": jsonable_encoder(_name_the_type_field(errors))}, 422)
+        detail = jsonable_encoder(_name_the_type_field(errors))
+        return _EchoResponse({"detail": detail}, 422)
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeout)

@@ -3,12 +3,12 @@
 What the API answers is the contract's (job_contract.jobs, job_contract.producer_api).
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -22,6 +22,7 @@ from job_contract.bounds import (
     Priority,
 )
 from job_contract.payloads import PAYLOAD_EXAMPLES
+from job_contract.timestamps import UtcTimestamp
 
 metadata = SQLModel.metadata
 _TIMESTAMP = sa.DateTime(timezone=True)
@@ -155,24 +156,15 @@ job_throughput_deltas = sa.Table(
 # --- requests -----------------------------------------------------------------------------
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """A timestamp without a zone is taken as UTC (what a datetime-local input sends)."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 class _JobCreateBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     priority: Priority = DEFAULT_PRIORITY
     max_attempts: MaxAttempts = DEFAULT_MAX_ATTEMPTS
     scheduled_for: Annotated[
-        datetime | None,
+        UtcTimestamp | None,
         PydanticField(description="Not claimable before this time; no zone means UTC"),
     ] = None
-
-    _utc = field_validator("scheduled_for")(as_utc)
 
 
 class EmailJobCreate(_JobCreateBase):

@@ -53,6 +53,7 @@ _COLUMN_TYPES = {
     "payload": "jsonb",
     "created_at": "timestamptz",
     "scheduled_for": "timestamptz",
+    "completed_at": "timestamptz",
 }
 
 

@@ -121,7 +121,8 @@ class _WebhookHandler(BaseHTTPRequestHandler):
             Received(time.monotonic(), self.path, dict(self.headers), json.loads(body))
         )
         status = hook.answers.popleft() if hook.answers else 200
-        answer = json.dumps({"status": status}).encode()
+        # Echoes the path it was asked, as many error pages do (tokens live in webhook paths).
+        answer = json.dumps({"status": status, "path": self.path}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))

@@ -45,6 +45,14 @@ class JobNotHeld(OutcomeRefused):
 
 
 @dataclass(eq=False)
+class ArtifactNotExpected(OutcomeRefused):
+    """job {job_id} is of type {job_type}; only {expected} jobs have files"""
+
+    job_type: str
+    expected: str
+
+
+@dataclass(eq=False)
 class AttemptSuperseded(OutcomeRefused):
     """job {job_id} is on attempt {current}; attempt {reported} lost its lease"""
 

@@ -22,12 +22,15 @@ class RequestInvalid(Exception):
         self.errors = errors
 
 
-def parse(model: type[Body], data: object, where: str) -> Body:
-    """Validate `data` (JSON bytes, or a mapping of query parameters) as `model`."""
+def parse(
+    model: type[Body], data: object, where: str, context: dict[str, Any] | None = None
+) -> Body:
+    """Validate `data` (JSON bytes, or a mapping of query parameters) as `model`; `context`
+    carries the service's own limits to the contract's validators."""
     try:
         if isinstance(data, bytes):
-            return model.model_validate_json(data or b"{}")
-        return model.model_validate(data)
+            return model.model_validate_json(data or b"{}", context=context)
+        return model.model_validate(data, context=context)
     except ValidationError as error:
         raise RequestInvalid(
             [

@@ -124,8 +124,9 @@ WITH held AS (
 SELECT * FROM failed;
 
 -- name: job_get_holder
--- Who holds job $1, in which attempt and status: why an outcome for it matched nothing.
-SELECT status, attempts, locked_by FROM jobs WHERE id = $1;
+-- Who holds job $1, in which attempt and status, and its type: why an outcome for it matched
+-- nothing.
+SELECT status, attempts, locked_by, type FROM jobs WHERE id = $1;
 
 -- name: job_extend_leases
 -- Renew the leases runner $1 still holds among jobs $2 by $3 seconds; answer those renewed.
@@ -174,10 +175,11 @@ FROM job_count_deltas
 GROUP BY status;
 
 -- name: job_artifact_put
--- Store the file a report job produced, while the job is processing (attempt $5 or any).
+-- Store the file job $1 produced, while it is processing (attempt $5 or any), if it is of
+-- type $6: only reports have files.
 INSERT INTO job_artifacts (job_id, content_type, filename, content)
 SELECT id, $2, $3, $4 FROM jobs
-WHERE id = $1 AND status = 'processing' AND ($5::integer IS NULL OR attempts = $5)
+WHERE id = $1 AND status = 'processing' AND ($5::integer IS NULL OR attempts = $5) AND type = $6
 ON CONFLICT (job_id) DO UPDATE
 SET content_type = excluded.content_type,
     filename = excluded.filename,
@@ -196,17 +198,23 @@ SET last_heartbeat_at = now(),
     stopped_at = excluded.stopped_at;
 
 -- name: worker_list
--- Every runner heard from within $1, with the jobs it holds now.
+-- Up to $2 runners heard from within $1, stopped ones last, with the jobs each holds now.
+-- The runners are chosen first, so the jobs are looked up for those listed only.
 SELECT w.worker_id, w.started_at, w.last_heartbeat_at, w.processed, w.stopped_at,
        extract(epoch FROM now() - w.last_heartbeat_at)::float8 AS heartbeat_age_seconds,
        coalesce(held.jobs, '{}') AS jobs
-FROM workers AS w
+FROM (
+    SELECT *
+    FROM workers
+    WHERE last_heartbeat_at > now() - $1::interval
+    ORDER BY stopped_at NULLS FIRST, worker_id
+    LIMIT $2
+) AS w
 LEFT JOIN LATERAL (
     SELECT array_agg(id ORDER BY claimed_at) AS jobs
     FROM jobs
     WHERE status = 'processing' AND locked_by = w.worker_id
 ) AS held ON true
-WHERE w.last_heartbeat_at > now() - $1::interval
 ORDER BY w.stopped_at NULLS FIRST, w.worker_id;
 
 -- name: worker_forget_stale

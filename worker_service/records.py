@@ -2,12 +2,13 @@
 
 A job travels as its public fields (job_contract.jobs.JOB_FIELDS) in a plain dict, ready to
 be written as JSON: building a pydantic model per job would cost more than the claim itself.
-(What the store takes is the contract's own: a runner's completion is a CompletedJob.)
+What the store takes of a runner's completion is a Completion, whose result is the JSON text
+the contract's check made (CompleteBody, CompleteBatchBody).
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from job_contract.jobs import public_fields
@@ -15,6 +16,14 @@ from job_contract.transitions import CLAIMABLE
 
 # The public fields of one job, as public_fields() picks them from a row.
 PublicJob = dict[str, Any]
+
+
+class Completion(NamedTuple):
+    """A runner says it completed a job: in `attempt` (when given), with this result."""
+
+    id: UUID
+    attempt: int | None
+    result_json: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,6 @@
 """The worker service's HTTP routes: claim, report outcomes, heartbeats, artifacts, stats."""
 
 import asyncio
-from datetime import date
 from uuid import uuid4
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -10,15 +9,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from job_contract.artifacts import (
+    ACCEPTED_MEDIA_TYPES,
+    CONTENT_TYPES,
+    FORMAT_OF_MEDIA_TYPE,
+    ArtifactFilename,
+    media_type,
+)
+from job_contract.payloads import DateRange
+from job_contract.results import MAX_RESULT_BYTES_KEY
 from job_contract.worker_api import (
+    Attempt,
     CompleteBatchAnswer,
     CompleteBatchBody,
     CompleteBody,
-    CompletedJob,
     FailBody,
     HeartbeatAnswer,
     HeartbeatBody,
     ProcessOptions,
+    RunnerListOptions,
     RunnerPublic,
     WorkerId,
 )
@@ -27,7 +36,7 @@ from worker_service import metrics
 from worker_service.claims import ClaimBatcher
 from worker_service.json_responses import error_response, json_response
 from worker_service.parsing import parse, parse_job_id, parse_report_type, parse_types
-from worker_service.records import FinishedAttempt
+from worker_service.records import Completion, FinishedAttempt
 from worker_service.settings import Settings
 from worker_service.store import WorkerStore
 from worker_service.wakeups import JobsPendingListener
@@ -95,21 +104,28 @@ async def _disconnected(request: Request) -> None:
         pass
 
 
+def _result_limits(request: Request) -> dict[str, int]:
+    """What the contract's result check needs of this service's settings."""
+    settings: Settings = request.app.state.settings
+    return {MAX_RESULT_BYTES_KEY: settings.max_result_bytes}
+
+
 async def complete_one(request: Request) -> Response:
     job_id = parse_job_id(request.path_params["job_id"])
-    body = parse(CompleteBody, await request.body(), "body")
-    completed = await _store(request).complete_one(
-        CompletedJob.model_construct(id=job_id, attempt=body.attempt, result=body.result),
-        body.worker_id,
-    )
+    body = parse(CompleteBody, await request.body(), "body", _result_limits(request))
+    completion = Completion(job_id, body.attempt, body.result_json)
+    completed = await _store(request).complete_one(completion, body.worker_id)
     _observe_completions([completed])
     return json_response(completed.job)
 
 
 async def complete_many(request: Request) -> Response:
     """Acknowledge a batch in one round trip; each job guarded like a single completion."""
-    body = parse(CompleteBatchBody, await request.body(), "body")
-    completions = body.jobs
+    body = parse(CompleteBatchBody, await request.body(), "body", _result_limits(request))
+    completions = [
+        Completion(job.id, job.attempt, result_json)
+        for job, result_json in zip(body.jobs, body.results_json, strict=True)
+    ]
     completed = await _store(request).complete(completions, body.worker_id)
     _observe_completions(completed)
     done = {finished.job_id for finished in completed}
@@ -157,8 +173,10 @@ class _WorkerPath(BaseModel):
 
 
 async def list_workers(request: Request) -> Response:
+    """The runners, those still running first, up to `limit`."""
+    options = parse(RunnerListOptions, dict(request.query_params), "query")
     settings: Settings = request.app.state.settings
-    runners = await _store(request).list_runners(settings.worker_down_after_seconds)
+    runners = await _store(request).list_runners(settings.worker_down_after_seconds, options.limit)
     return json_response(
         [
             RunnerPublic(
@@ -179,13 +197,19 @@ async def list_workers(request: Request) -> Response:
 async def put_artifact(request: Request) -> Response:
     """Store the file a report job produced (the raw body, with its Content-Type)."""
     job_id = parse_job_id(request.path_params["job_id"])
+    declared = media_type(request.headers.get("content-type"))
+    if declared not in ACCEPTED_MEDIA_TYPES:
+        accepted = " or ".join(sorted(ACCEPTED_MEDIA_TYPES))
+        return error_response(415, f"Content-Type must be {accepted}, not {declared or 'unset'}")
+    options = parse(_ArtifactOptions, dict(request.query_params), "query")
     limit = request.app.state.settings.max_artifact_bytes
     content = await _read_limited(request, limit)
     if content is None:
         return error_response(413, f"artifact is over the limit of {limit} bytes")
-    options = parse(_ArtifactOptions, dict(request.query_params), "query")
-    content_type = request.headers.get("content-type", "application/octet-stream")
-    filename = options.filename or f"{job_id}"
+    report_format = FORMAT_OF_MEDIA_TYPE[declared]
+    filename = options.filename or f"{job_id}.{report_format}"
+    # Stored as ours, whatever parameters were sent with it: it is served back as a header.
+    content_type = CONTENT_TYPES[report_format]
     await _store(request).put_artifact(job_id, content_type, filename, content, options.attempt)
     return json_response({"job_id": job_id, "filename": filename, "size": len(content)}, 201)
 
@@ -193,8 +217,8 @@ async def put_artifact(request: Request) -> Response:
 class _ArtifactOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    filename: str | None = None
-    attempt: int | None = None
+    filename: ArtifactFilename | None = None
+    attempt: Attempt = None
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
@@ -207,17 +231,10 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-class _ReportRange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    start: date
-    end: date
-
-
 async def report_data(request: Request) -> Response:
     """The rows a report runner needs, so runners never hold database credentials."""
     report_type = parse_report_type(request.path_params["report_type"])
-    window = parse(_ReportRange, dict(request.query_params), "query")
+    window = parse(DateRange, dict(request.query_params), "query")
     rows = await _store(request).report_rows(report_type, window.start, window.end)
     return json_response({"rows": rows})
 

@@ -5,6 +5,7 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from job_contract.bounds import DEFAULT_MAX_RESULT_BYTES
 from jobdeck_access.settings import ApiSettings
 from jobdeck_runtime.settings import load_settings
 from worker_service.rescuer import RescuerSettings
@@ -27,6 +28,8 @@ class Settings(ApiSettings):
     # A runner silent for longer than this is shown as down.
     worker_down_after_seconds: float = Field(default=30, gt=0)
     max_artifact_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # A job's result, as JSON: larger ones are refused (422) naming the result.
+    max_result_bytes: int = Field(default=DEFAULT_MAX_RESULT_BYTES, ge=1024)
 
     def rescuer(self) -> RescuerSettings:
         return RescuerSettings(

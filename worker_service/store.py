@@ -15,21 +15,22 @@ from uuid import UUID
 
 import asyncpg
 
-from job_contract import JobStatus
+from job_contract import JobStatus, JobType
 from job_contract.bounds import REPORT_ROW_CAP
 from job_contract.jobs import public_fields
 from job_contract.payloads import REPORT_TYPES, ReportType
 from job_contract.transitions import HELD
-from job_contract.worker_api import CompletedJob
 from jobdeck_db.queries import load_queries
+from jobdeck_db.sessions import server_settings
 from worker_service.errors import (
+    ArtifactNotExpected,
     AttemptSuperseded,
     HeldByAnother,
     JobNotFound,
     JobNotHeld,
     OutcomeRefused,
 )
-from worker_service.records import Claim, FinishedAttempt
+from worker_service.records import Claim, Completion, FinishedAttempt
 from worker_service.runners import REMEMBERED_FOR, RunnerSeen, runner_status
 
 QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
@@ -37,6 +38,8 @@ QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
 # Each report's statement; all bind the date range as $1 and $2, some bind more after it.
 REPORT_QUERIES: dict[ReportType, str] = {name: QUERIES[f"report_{name}"] for name in REPORT_TYPES}
 _REPORT_ARGUMENTS: dict[ReportType, tuple[object, ...]] = {"failures": (REPORT_ROW_CAP,)}
+# Only a report has a file to upload.
+ARTIFACT_JOB_TYPE = JobType.REPORT
 
 
 async def _use_json_codecs(connection: asyncpg.Connection) -> None:
@@ -52,7 +55,7 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 
 async def create_pool(database_url: str, size: int, durable: bool) -> asyncpg.Pool:
-    settings = {"application_name": "jobdeck-worker-service"}
+    settings = server_settings("jobdeck-worker-service")
     if not durable:
         settings["synchronous_commit"] = "off"
     pool: asyncpg.Pool = await asyncpg.create_pool(
@@ -109,7 +112,7 @@ class WorkerStore:
     # --- outcomes -------------------------------------------------------------------------
 
     async def complete(
-        self, completions: Sequence[CompletedJob], worker_id: str | None
+        self, completions: Sequence[Completion], worker_id: str | None
     ) -> list[FinishedAttempt]:
         """Complete the jobs still held by the attempt that ran them; the others are left
         as they are (a batch answers them as conflicts)."""
@@ -117,17 +120,12 @@ class WorkerStore:
             QUERIES["job_complete"],
             [completion.id for completion in completions],
             [completion.attempt for completion in completions],
-            [
-                json.dumps(completion.result) if completion.result is not None else None
-                for completion in completions
-            ],
+            [completion.result_json for completion in completions],
             worker_id,
         )
         return [_finished(row) for row in rows]
 
-    async def complete_one(
-        self, completion: CompletedJob, worker_id: str | None
-    ) -> FinishedAttempt:
+    async def complete_one(self, completion: Completion, worker_id: str | None) -> FinishedAttempt:
         """Complete one job; raise JobNotFound or OutcomeRefused saying why not."""
         completed = await self.complete([completion], worker_id)
         if not completed:
@@ -163,17 +161,28 @@ class WorkerStore:
     ) -> None:
         """Store a report's file while its job is processing (in `attempt`, when given)."""
         stored = await self._durable.fetchval(
-            QUERIES["job_artifact_put"], job_id, content_type, filename, content, attempt
+            QUERIES["job_artifact_put"],
+            job_id,
+            content_type,
+            filename,
+            content,
+            attempt,
+            ARTIFACT_JOB_TYPE,
         )
         if stored is None:
-            raise await self._refusal(job_id, attempt)
+            raise await self._refusal(job_id, attempt, ARTIFACT_JOB_TYPE)
 
-    async def _refusal(self, job_id: UUID, attempt: int | None) -> JobNotFound | OutcomeRefused:
-        """Why a guarded statement matched nothing, read after the fact: no such job, or
-        not held by that attempt and runner."""
+    async def _refusal(
+        self, job_id: UUID, attempt: int | None, job_type: JobType | None = None
+    ) -> JobNotFound | OutcomeRefused:
+        """Why a guarded statement matched nothing, read after the fact: no such job, not
+        of `job_type` (when the statement asked for one), or not held by that attempt and
+        runner."""
         row = await self._durable.fetchrow(QUERIES["job_get_holder"], job_id)
         if row is None:
             return JobNotFound(job_id)
+        if job_type is not None and row["type"] != job_type:
+            return ArtifactNotExpected(job_id, row["type"], job_type)
         if row["status"] != HELD:
             return JobNotHeld(job_id, row["status"])
         if attempt is not None and row["attempts"] != attempt:
@@ -199,9 +208,9 @@ class WorkerStore:
     async def heartbeat(self, worker_id: str, processed: int, stopping: bool) -> None:
         await self._fast.execute(QUERIES["worker_heartbeat"], worker_id, processed, stopping)
 
-    async def list_runners(self, down_after_seconds: float) -> list[RunnerSeen]:
-        """Every runner heard from within REMEMBERED_FOR, stopped ones last."""
-        rows = await self._durable.fetch(QUERIES["worker_list"], REMEMBERED_FOR)
+    async def list_runners(self, down_after_seconds: float, limit: int) -> list[RunnerSeen]:
+        """Up to `limit` runners heard from within REMEMBERED_FOR, stopped ones last."""
+        rows = await self._durable.fetch(QUERIES["worker_list"], REMEMBERED_FOR, limit)
         return [
             RunnerSeen(
                 worker_id=row["worker_id"],

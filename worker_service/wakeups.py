@@ -11,6 +11,8 @@ import logging
 
 import asyncpg
 
+from jobdeck_db.sessions import server_settings
+
 CHANNEL = "jobdeck_jobs_pending"
 logger = logging.getLogger("worker_service.wakeups")
 
@@ -47,7 +49,11 @@ class JobsPendingListener:
         wakeup.set()
 
     async def start(self) -> None:
-        connection = await asyncpg.connect(self._database_url, timeout=5)
+        connection = await asyncpg.connect(
+            self._database_url,
+            timeout=5,
+            server_settings=server_settings("jobdeck-worker-service-listener"),
+        )
         try:
             await connection.add_listener(CHANNEL, self._on_notify)
         except BaseException:

@@ -2,13 +2,13 @@
 
 import hashlib
 import json
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
 from job_contract import JobDetail, JobPublic, JobStatus, JobType
+from job_contract.artifacts import download_headers, served_content_type
 from job_contract.bounds import (
     DEFAULT_PAGE_SIZE,
     MAX_JOBS_PER_REQUEST,
@@ -19,6 +19,7 @@ from job_contract.bounds import (
     MIN_PRIORITY,
 )
 from job_contract.producer_api import BulkResult, ErrorMessage, JobBatch, JobPage, SkippedJob
+from job_contract.timestamps import UtcTimestamp
 from job_contract.transitions import ALLOWED_FROM, JobAction, statuses_phrase
 from producer_api.deps import StoreDep
 from producer_api.job_listing import JobFilter, SortKey, SortOrder
@@ -28,7 +29,6 @@ from producer_api.models import (
     BulkAction,
     JobBatchCreate,
     JobCreate,
-    as_utc,
 )
 from producer_api.routes import params
 from producer_api.store import NewJob
@@ -119,8 +119,8 @@ async def list_jobs(
             description="An id prefix, or text anywhere in the payload",
         ),
     ] = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
+    created_before: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
     sort: SortKey = "created_at",
     order: SortOrder = "desc",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -134,8 +134,8 @@ async def list_jobs(
         types=params.enum_list("type", type, JobType),
         priorities=params.priority_list(priority),
         q=params.search_text(q),
-        created_after=as_utc(created_after),
-        created_before=as_utc(created_before),
+        created_after=created_after,
+        created_before=created_before,
     )
     page = await store.list_jobs(where, sort, order, limit, offset)
     return {
@@ -205,6 +205,6 @@ async def get_artifact(job_id: UUID, store: StoreDep) -> Response:
     artifact = await store.get_artifact(job_id)
     return Response(
         content=artifact.content,
-        media_type=artifact.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{artifact.filename}"'},
+        media_type=served_content_type(artifact.content_type),
+        headers=download_headers(artifact.filename),
     )

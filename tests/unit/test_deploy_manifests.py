@@ -42,8 +42,8 @@ CLUSTER_VALUES = {
     **SERVICE_ADDRESSES,
     "ALLOWED_HOSTS": ",".join([*DEFAULT_ALLOWED_HOSTS, *SERVICE_NAMES]),
 }
-# PgBouncer passes these startup parameters on by itself.
-TRACKED_BY_PGBOUNCER = {"application_name"}
+# PgBouncer passes these startup parameters on by itself (among others it tracks).
+TRACKED_BY_PGBOUNCER = {"application_name", "timezone"}
 
 
 def service(name: str) -> dict[str, Any]:

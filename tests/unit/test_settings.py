@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from jobdeck_runtime.settings import redact_password
 from tests.servers import REPO_ROOT, free_port
 
 ENTRY_POINTS = {
@@ -60,10 +61,39 @@ def test_a_runner_without_a_token_refuses_to_start_naming_the_variable() -> None
     assert "Traceback" not in process.stderr
 
 
-def test_a_bad_smtp_url_is_reported_without_its_password() -> None:
-    process = start("runner", {"SMTP_URL": "smtp://mailer:hunter2-secret@:25"})
+@pytest.mark.parametrize(
+    "url",
+    [
+        "smtp://mailer:hunter2-secret@:25",  # no host
+        "smtp://mailer:hunter2-secret@mail.example.com:submission",  # no port number
+        "http://mailer:hunter2-secret@mail.example.com:25",  # not smtp
+        "smtp://mailer:hunter2-secret@mail.example.com:99999",  # port out of range
+        # Passwords with characters that end the address part, left unencoded by mistake.
+        "smtp://mailer:hunter2-secret/x@mail.example.com:25",
+        "smtp://mailer:hunter2-secret#x@mail.example.com:25",
+        "smtp://mailer:hunter2-secret?x@mail.example.com:25",
+        "smtp://mailer:hunter2-secret@x@mail.example.com:nope",
+    ],
+)
+def test_a_bad_smtp_url_is_reported_without_its_password(url: str) -> None:
+    process = start("runner", {"SMTP_URL": url})
 
     assert process.returncode != 0
-    assert "SMTP_URL" in process.stderr
-    assert "hunter2-secret" not in process.stderr
+    assert process.stderr.strip().splitlines()[-1].startswith("Invalid settings: SMTP_URL: ")
+    assert "hunter2-secret" not in process.stderr + process.stdout
     assert "mailer:***@" in process.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://jobdeck:s3cret@db:5432/jobdeck", "postgresql://jobdeck:***@db:5432/jobdeck"),
+        ("postgresql://jobdeck@db/jobdeck", "postgresql://jobdeck@db/jobdeck"),
+        ("postgresql://db/jobdeck?host=/run/pg", "postgresql://db/jobdeck?host=/run/pg"),
+        ("smtp://ada:pa/ss#w?d@mail:25", "smtp://ada:***@mail:25"),
+        ("smtp://ada:p@ss@mail:25", "smtp://ada:***@mail:25"),
+        ("ada:hunter2@mail:25", "ada:***@mail:25"),  # no scheme at all
+    ],
+)
+def test_redact_password_masks_the_password_however_it_is_written(url: str, shown: str) -> None:
+    assert redact_password(url) == shown

@@ -39,3 +39,19 @@ def test_smtp_url_that_is_not_smtp_is_refused_naming_the_setting(url: str) -> No
 def test_smtp_url_with_a_port_that_is_not_a_number_is_refused() -> None:
     with pytest.raises(ValueError, match="SMTP_URL has no valid port number"):
         parse_smtp_url("smtp://mail.example.com:submission")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://ada:hunter2-secret@mail.example.com",
+        "smtp://ada:hunter2-secret@mail.example.com:submission",
+        "smtp://ada:hunter2-secret/x@mail.example.com:25",  # an unencoded "/" in the password
+    ],
+)
+def test_a_refused_smtp_url_is_shown_without_its_password(url: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_smtp_url(url)
+
+    assert "hunter2-secret" not in str(refused.value)
+    assert "ada:***@" in str(refused.value)

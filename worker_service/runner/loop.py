@@ -22,8 +22,9 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from job_contract import JobType, validate_payload
-from job_contract.bounds import MAX_WAIT_SECONDS
+from job_contract.bounds import DEFAULT_MAX_RESULT_BYTES, MAX_WAIT_SECONDS
 from job_contract.payloads import ReportType
+from job_contract.results import storable_json
 from job_contract.worker_api import ClaimedJob, CompletedJob, ProcessOptions
 from worker_service.runner.acks import Acknowledger
 from worker_service.runner.client import WorkerServiceClient, WorkerServiceUnavailable
@@ -203,6 +204,13 @@ class Runner:
         except Exception as error:  # a handler's failure is the job's, never the runner's
             logger.info("job %s attempt %d failed: %r", job_id, attempt, error)
             return JobFailed(f"{type(error).__name__}: {error}")
+        if completed.result is not None:
+            # The service's check, made here (with its default limit), so a result it would
+            # refuse fails this job for good instead of the batch of acknowledgements it joins.
+            try:
+                storable_json(completed.result, DEFAULT_MAX_RESULT_BYTES)
+            except ValueError as error:
+                return JobFailed(f"its result cannot be stored: {error}", retryable=False)
         logger.debug("job %s done in %.3fs", job_id, time.monotonic() - started)
         return completed
 

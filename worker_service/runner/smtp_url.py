@@ -30,7 +30,10 @@ def parse_smtp_url(url: str) -> SmtpServer:
         port = parts.port
     except ValueError:
         shown = redact_password(url)
-        raise ValueError(f"SMTP_URL has no valid port number: {shown!r}") from None
+        raise ValueError(
+            f"SMTP_URL has no valid port number: {shown!r} (a password holding / ? # or @"
+            " must be %-encoded)"
+        ) from None
     use_tls = parts.scheme == "smtps"
     starttls = parse_qs(parts.query).get("starttls", [None])[-1]
     return SmtpServer(

@@ -74,7 +74,7 @@ async def test_webhook_asking_to_come_back_later_is_retried(
     assert result["tries"] == 2
 
 
-async def test_webhook_failing_every_try_is_a_retryable_failure_naming_url_and_status(
+async def test_webhook_failing_every_try_is_a_retryable_failure_naming_host_and_status(
     settings: RunnerSettings, webhook: Webhook
 ) -> None:
     webhook.answers.extend([500, 500, 502])
@@ -83,7 +83,7 @@ async def test_webhook_failing_every_try_is_a_retryable_failure_naming_url_and_s
         await handle(job_context(PUSH, _with_webhook(settings, webhook.url)))
 
     assert len(webhook.received) == 3
-    assert webhook.url in str(failure.value)
+    assert f"webhook {_origin(webhook)} failed 3 tries" in str(failure.value)
     assert "502 Bad Gateway" in str(failure.value)
 
 
@@ -105,6 +105,70 @@ async def test_unreachable_webhook_is_tried_three_times_then_fails_retryably(
 
     with pytest.raises(WebhookUnavailable, match=r"failed 3 tries; last: ConnectError"):
         await handle(job_context(PUSH, _with_webhook(settings, url)))
+
+
+# --- the webhook's URL is a secret: failures name its scheme and host alone ---------------------
+
+# Where chat services and notification gateways put the credential of a webhook.
+SECRET = "T0123456-B0123456-XXXXsecretXXXX"
+SECRET_PLACES = {
+    "path": f"/hook/services/{SECRET}",
+    "query": f"/hook?token={SECRET}&channel=ops",
+    "credentials": "/hook",
+}
+
+
+def _origin(webhook: Webhook) -> str:
+    return webhook.url.removesuffix("/hook")
+
+
+def _secret_url(webhook: Webhook, place: str) -> str:
+    origin = _origin(webhook)
+    if place == "credentials":
+        origin = origin.replace("http://", f"http://jobdeck:{SECRET}@")
+    return origin + SECRET_PLACES[place]
+
+
+@pytest.mark.parametrize("place", SECRET_PLACES)
+async def test_a_failing_webhook_is_named_by_scheme_and_host_never_its_token(
+    settings: RunnerSettings, webhook: Webhook, place: str
+) -> None:
+    webhook.answers.extend([503, 503, 503])
+
+    with pytest.raises(WebhookUnavailable) as failure:
+        await handle(job_context(PUSH, _with_webhook(settings, _secret_url(webhook, place))))
+
+    assert len(webhook.received) == 3  # the request did go to the secret URL
+    message = str(failure.value)
+    assert f"webhook {_origin(webhook)} failed 3 tries" in message
+    assert SECRET not in message
+    assert "503 Service Unavailable" in message
+
+
+@pytest.mark.parametrize("place", SECRET_PLACES)
+async def test_a_refusing_webhook_that_echoes_its_path_does_not_leak_the_token(
+    settings: RunnerSettings, webhook: Webhook, place: str
+) -> None:
+    webhook.answers.append(404)  # the peer's answer repeats the path it was asked
+
+    with pytest.raises(PermanentFailure) as failure:
+        await handle(job_context(PUSH, _with_webhook(settings, _secret_url(webhook, place))))
+
+    message = str(failure.value)
+    assert message.startswith(f"webhook {_origin(webhook)} answered 404 Not Found")
+    assert SECRET not in message
+
+
+async def test_an_unreachable_webhook_is_named_without_its_token(
+    settings: RunnerSettings,
+) -> None:
+    url = f"https://jobdeck:{SECRET}@127.0.0.1:{free_port()}/hook/{SECRET}?key={SECRET}"
+
+    with pytest.raises(WebhookUnavailable) as failure:
+        await handle(job_context(PUSH, _with_webhook(settings, url)))
+
+    assert str(failure.value).startswith("webhook https://127.0.0.1:")
+    assert SECRET not in str(failure.value)
 
 
 async def test_without_webhook_push_is_written_to_the_outbox_as_json(

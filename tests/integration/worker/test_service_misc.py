@@ -8,6 +8,8 @@ import httpx
 from tests.factories import insert_jobs
 from tests.servers import REPO_ROOT
 
+CSV = {"content-type": "text/csv"}
+
 
 async def test_artifact_is_stored_and_served_by_the_producer_api(
     worker: httpx.AsyncClient, api: httpx.AsyncClient, db: asyncpg.Connection
@@ -30,10 +32,10 @@ async def test_artifact_is_stored_and_served_by_the_producer_api(
 async def test_artifact_for_an_unknown_job_is_a_404_and_for_a_finished_one_a_409(
     worker: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    [done] = await insert_jobs(db, status="completed", attempts=1)
+    [done] = await insert_jobs(db, type="report", status="completed", attempts=1)
 
-    unknown = await worker.put(f"/artifacts/{uuid.uuid4()}", content=b"x")
-    finished = await worker.put(f"/artifacts/{done}", content=b"x")
+    unknown = await worker.put(f"/artifacts/{uuid.uuid4()}", content=b"x", headers=CSV)
+    finished = await worker.put(f"/artifacts/{done}", content=b"x", headers=CSV)
 
     assert (unknown.status_code, finished.status_code) == (404, 409)
     assert await db.fetchval("SELECT count(*) FROM job_artifacts") == 0
@@ -45,7 +47,9 @@ async def test_oversized_artifact_is_a_413(
     await insert_jobs(db, type="report")
     job = (await worker.post("/process")).json()
 
-    response = await worker.put(f"/artifacts/{job['id']}", content=b"x" * (10 * 1024 * 1024 + 1))
+    response = await worker.put(
+        f"/artifacts/{job['id']}", content=b"x" * (10 * 1024 * 1024 + 1), headers=CSV
+    )
 
     assert response.status_code == 413
     assert await db.fetchval("SELECT count(*) FROM job_artifacts") == 0

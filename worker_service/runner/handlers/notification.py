@@ -5,11 +5,13 @@ Without a webhook, push and sms are written to the outbox as the JSON the webhoo
 
 import asyncio
 import json
+import re
 import ssl
 from email.errors import MessageError
 from email.headerregistry import Address
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import certifi
 import httpx
@@ -24,6 +26,8 @@ TIMEOUT_SECONDS = 30
 WEBHOOK_TIMEOUT_SECONDS = 5
 # Waits between tries: three tries in all, at worst ~16 s, well inside TIMEOUT_SECONDS.
 WEBHOOK_BACKOFF_SECONDS = (0.2, 0.4)
+# A piece of a webhook URL this long may be its token (shorter ones: `hooks`, `v1`).
+_TOKEN_LIKE_CHARS = 8
 # 408 and 429 say "not now", so they are retried like a 5xx; any other 4xx is final.
 _RETRYABLE_4XX = frozenset({408, 429})
 
@@ -79,15 +83,20 @@ def recipient_address(user_id: str, domain: str) -> str:
 
 
 async def post_to_webhook(url: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST `body`, retrying connection errors, 5xx, 408 and 429 with a short back-off."""
+    """POST `body`, retrying connection errors, 5xx, 408 and 429 with a short back-off.
+
+    A failure names the webhook by its scheme and host alone: webhook URLs often carry their
+    token in the path or the query, and the message becomes the job's error, which every
+    viewer of the dashboard reads (and the runner logs)."""
     headers = {"Idempotency-Key": body["job_id"]}  # lets the receiver drop a retried duplicate
+    webhook = f"webhook {origin_of(url)}"
     last_problem = ""
     async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS, verify=_tls_context()) as http:
         for tries, delay in enumerate((*WEBHOOK_BACKOFF_SECONDS, None), start=1):
             try:
                 response = await http.post(url, json=body, headers=headers)
             except httpx.TransportError as error:
-                last_problem = f"{type(error).__name__}: {error}"
+                last_problem = without_secrets(f"{type(error).__name__}: {error}", url)
             else:
                 if response.is_success:
                     return {
@@ -96,11 +105,38 @@ async def post_to_webhook(url: str, body: dict[str, Any]) -> dict[str, Any]:
                         "tries": tries,
                     }
                 if not _worth_retrying(response.status_code):
-                    raise PermanentFailure(f"webhook {url} answered {_describe(response)}")
-                last_problem = _describe(response)
+                    answer = without_secrets(_describe(response), url)
+                    raise PermanentFailure(f"{webhook} answered {answer}")
+                last_problem = without_secrets(_describe(response), url)
             if delay is not None:
                 await asyncio.sleep(delay)
-    raise WebhookUnavailable(f"webhook {url} failed {tries} tries; last: {last_problem}")
+    raise WebhookUnavailable(f"{webhook} failed {tries} tries; last: {last_problem}")
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL: where it goes, without what lets one use it."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def without_secrets(text: str, url: str) -> str:
+    """`text` with the URL's credentials, path and query masked wherever they appear, whole
+    or a token-long piece of them: an error page that echoes the path it was asked for
+    would otherwise repeat the token."""
+    parts = urlsplit(url)
+    pieces = [parts.path.strip("/"), parts.query, parts.netloc.rpartition("@")[0]]
+    pieces += re.split(r"[/?&=:@]", f"{parts.path}/{parts.query}")
+    secrets = {piece for piece in pieces if len(piece) >= _TOKEN_LIKE_CHARS}
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _worth_retrying(status: int) -> bool:

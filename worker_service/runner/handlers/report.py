@@ -18,15 +18,12 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from job_contract import JobStatus, JobType, ReportPayload
+from job_contract.artifacts import CONTENT_TYPES
 from job_contract.bounds import REPORT_ROW_CAP
-from job_contract.payloads import REPORT_TYPES, ReportFormat, ReportType
+from job_contract.payloads import REPORT_TYPES, ReportType
 from worker_service.runner.context import JobContext
 
 TIMEOUT_SECONDS = 120
-CONTENT_TYPES: dict[ReportFormat, str] = {
-    "csv": "text/csv; charset=utf-8",
-    "pdf": "application/pdf",
-}
 # A PDF cell shows this much of a value (errors can be 10,000 characters); the CSV has it all.
 PDF_CELL_CHARS = 160
 
