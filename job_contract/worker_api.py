@@ -29,6 +29,7 @@ from job_contract.bounds import (
     MAX_WAIT_SECONDS,
 )
 from job_contract.results import MAX_RESULT_BYTES_KEY, storable_json
+from job_contract.statuses import JobStatus
 from job_contract.text import NoNul
 
 WorkerId = Annotated[str, Field(min_length=1, max_length=200), NoNul]
@@ -65,10 +66,18 @@ def _storable_results(
 class ProcessOptions(_Body):
     """Query parameters of POST /process."""
 
-    worker_id: WorkerId | None = None
-    types: str | None = None
-    wait: Annotated[float, Field(ge=0, le=MAX_WAIT_SECONDS)] = 0
-    limit: Annotated[int | None, Field(ge=1, le=MAX_CLAIM_BATCH)] = None
+    worker_id: WorkerId | None = Field(
+        default=None, description="Who claims (else one is made up and answered in `locked_by`)"
+    )
+    types: str | None = Field(
+        default=None, description="Job types to claim, comma-separated (default: any)"
+    )
+    wait: Annotated[float, Field(ge=0, le=MAX_WAIT_SECONDS)] = Field(
+        default=0, description="Seconds to hold the request until a job is claimable"
+    )
+    limit: Annotated[int | None, Field(ge=1, le=MAX_CLAIM_BATCH)] = Field(
+        default=None, description='Claim up to this many; the answer is then `{"jobs": [...]}`'
+    )
 
 
 # A job's result is refused, naming it, unless PostgreSQL can store it (job_contract.results).
@@ -177,3 +186,35 @@ class RunnerPublic(BaseModel):
     jobs_in_flight: int
     jobs: list[UUID]
     processed: int
+
+
+class ArtifactStored(BaseModel):
+    """PUT /artifacts/{job_id} answers this (201)."""
+
+    job_id: UUID
+    filename: str
+    size: int = Field(description="Bytes stored")
+
+
+class ReportRows(BaseModel):
+    """GET /report-data/{report_type}: the rows a report is built from, one object each."""
+
+    rows: list[dict[str, Any]]
+
+
+class WorkerStats(BaseModel):
+    """GET /stats on the worker service."""
+
+    by_status: dict[JobStatus, int]
+
+
+class FieldError(BaseModel):
+    type: str = Field(description="What is wrong, as pydantic names it: missing, too_long, …")
+    loc: list[str | int] = Field(description='Where: ["body", "jobs", 0, "id"], ["query", …]')
+    msg: str
+
+
+class InvalidRequest(BaseModel):
+    """A 422 of the worker service: each field at fault, as FastAPI words them."""
+
+    detail: list[FieldError]

@@ -66,6 +66,12 @@ PRODUCER_API: Mapping[Route, Access] = MappingProxyType(
 WORKER_SERVICE: Mapping[Route, Access] = MappingProxyType(
     {
         **_PROBES,
+        ("GET", "/openapi.json"): PUBLIC,
+        ("GET", "/docs"): PUBLIC,
+        # Swagger UI's own files, which the worker service serves itself (no CDN).
+        ("GET", "/docs/swagger-ui-bundle.js"): PUBLIC,
+        ("GET", "/docs/swagger-ui.css"): PUBLIC,
+        ("GET", "/docs/favicon.png"): PUBLIC,
         ("POST", "/process"): RUNNERS,
         ("POST", "/complete"): RUNNERS,
         ("POST", "/complete/{job_id}"): RUNNERS,

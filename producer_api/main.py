@@ -106,6 +106,19 @@ def _oversized_batch(errors: Sequence[Any]) -> BatchTooLarge | None:
     return None
 
 
+def _document_unreadable_bodies(document: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI answers 400 by itself for a body it cannot read (bytes that are not UTF-8)."""
+    unreadable = {
+        "description": "The body could not be read",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorMessage"}}},
+    }
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("400", unreadable)
+    return document
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -142,7 +155,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_access(FastAPI.openapi(app), roles.PRODUCER_API)
+            document = _document_unreadable_bodies(FastAPI.openapi(app))
+            app.openapi_schema = document_access(document, roles.PRODUCER_API)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

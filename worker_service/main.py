@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
+from pydantic_core import to_json
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +28,7 @@ from worker_service import routes
 from worker_service.claims import ClaimBatcher
 from worker_service.errors import JobNotFound, OutcomeRefused, ReportNotFound
 from worker_service.json_responses import error_response, json_response
+from worker_service.openapi import openapi_document
 from worker_service.parsing import RequestInvalid
 from worker_service.rescuer import Rescuer
 from worker_service.settings import Settings, get_settings
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.state.openapi = to_json(openapi_document())
 
     async def check_database() -> None:
         app.state.database_url = database_url(settings.database_url)

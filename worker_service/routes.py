@@ -6,7 +6,7 @@ from uuid import uuid4
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from job_contract.artifacts import (
@@ -32,7 +32,7 @@ from job_contract.worker_api import (
     WorkerId,
 )
 from jobdeck_db.availability import is_connection_problem
-from worker_service import metrics
+from worker_service import metrics, swagger_ui
 from worker_service.claims import ClaimBatcher
 from worker_service.json_responses import error_response, json_response
 from worker_service.parsing import parse, parse_job_id, parse_report_type, parse_types
@@ -264,6 +264,16 @@ async def healthz(request: Request) -> Response:
     return json_response({"status": "ok", "database": "ok"})
 
 
+async def openapi_json(request: Request) -> Response:
+    """The worker protocol as OpenAPI 3.1 (built once, by create_app: see openapi.py)."""
+    document: bytes = request.app.state.openapi
+    return Response(document, media_type="application/json")
+
+
+async def docs(request: Request) -> HTMLResponse:
+    return swagger_ui.page(request, "Jobdeck worker service")
+
+
 routes = [
     Route("/process", process, methods=["POST"]),
     Route("/complete", complete_many, methods=["POST"]),
@@ -276,4 +286,7 @@ routes = [
     Route("/stats", stats, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/metrics", prometheus_metrics, methods=["GET"]),
+    Route(swagger_ui.OPENAPI_PATH, openapi_json, methods=["GET"]),
+    Route(swagger_ui.DOCS_PATH, docs, methods=["GET"]),
+    *(Route(path, swagger_ui.asset, methods=["GET"]) for path in swagger_ui.ASSET_PATHS),
 ]
