@@ -16,6 +16,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from job_contract.artifacts import ArtifactFilename
 from job_contract.bounds import (
     BIGINT_MAX,
     DEFAULT_MAX_RESULT_BYTES,
@@ -218,3 +219,12 @@ class InvalidRequest(BaseModel):
     """A 422 of the worker service: each field at fault, as FastAPI words them."""
 
     detail: list[FieldError]
+
+
+class ArtifactOptions(_Body):
+    """Query parameters of PUT /artifacts/{id}; the body is the file itself."""
+
+    filename: ArtifactFilename | None = Field(
+        default=None, description="Its name when downloaded (default: the job id and format)"
+    )
+    attempt: Attempt = None

@@ -12,9 +12,10 @@ from pydantic_core import to_jsonable_python
 
 from job_contract import JobPublic, JobStatus, JobType
 from job_contract.bounds import MAX_CLAIM_BATCH, MAX_COMPLETE_BATCH, MAX_WAIT_SECONDS
-from job_contract.payloads import PAYLOAD_EXAMPLES, ReportType
+from job_contract.payloads import PAYLOAD_EXAMPLES, DateRange, ReportType
 from job_contract.producer_api import ErrorMessage, Health
 from job_contract.worker_api import (
+    ArtifactOptions,
     ArtifactStored,
     ClaimedJobs,
     CompleteBatchAnswer,
@@ -30,7 +31,6 @@ from job_contract.worker_api import (
     WorkerId,
     WorkerStats,
 )
-from worker_service import routes
 
 TITLE = "Jobdeck worker service"
 
@@ -305,7 +305,7 @@ PostgreSQL and downloaded from the producer API (`GET /jobs/{job_id}/artifact`).
             413: Answer("The file is over MAX_ARTIFACT_BYTES (or MAX_BODY_BYTES)", ErrorMessage),
             422: _INVALID,
         },
-        query=routes._ArtifactOptions,
+        query=ArtifactOptions,
         raw_body=("text/csv", "application/pdf"),
     ),
     Operation(
@@ -325,7 +325,7 @@ PostgreSQL and downloaded from the producer API (`GET /jobs/{job_id}/artifact`).
             404: Answer("No such report", ErrorMessage, _error("no report called 'weekly'")),
             422: _INVALID,
         },
-        query=routes._ReportRange,
+        query=DateRange,
     ),
     Operation(
         "GET",

@@ -4,7 +4,7 @@ import asyncio
 from uuid import uuid4
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -13,13 +13,12 @@ from job_contract.artifacts import (
     ACCEPTED_MEDIA_TYPES,
     CONTENT_TYPES,
     FORMAT_OF_MEDIA_TYPE,
-    ArtifactFilename,
     media_type,
 )
 from job_contract.payloads import DateRange
 from job_contract.results import MAX_RESULT_BYTES_KEY
 from job_contract.worker_api import (
-    Attempt,
+    ArtifactOptions,
     CompleteBatchAnswer,
     CompleteBatchBody,
     CompleteBody,
@@ -201,7 +200,7 @@ async def put_artifact(request: Request) -> Response:
     if declared not in ACCEPTED_MEDIA_TYPES:
         accepted = " or ".join(sorted(ACCEPTED_MEDIA_TYPES))
         return error_response(415, f"Content-Type must be {accepted}, not {declared or 'unset'}")
-    options = parse(_ArtifactOptions, dict(request.query_params), "query")
+    options = parse(ArtifactOptions, dict(request.query_params), "query")
     limit = request.app.state.settings.max_artifact_bytes
     content = await _read_limited(request, limit)
     if content is None:
@@ -212,13 +211,6 @@ async def put_artifact(request: Request) -> Response:
     content_type = CONTENT_TYPES[report_format]
     await _store(request).put_artifact(job_id, content_type, filename, content, options.attempt)
     return json_response({"job_id": job_id, "filename": filename, "size": len(content)}, 201)
-
-
-class _ArtifactOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    filename: ArtifactFilename | None = None
-    attempt: Attempt = None
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
