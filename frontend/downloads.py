@@ -1,20 +1,13 @@
-"""A report's file as the dashboard hands it on: a name any browser can take, and headers
-that keep the browser from running or sniffing it.
-
-The name comes from the producer API's Content-Disposition; it is read (RFC 6266:
-`filename*` wins over `filename`), cleaned again and written back as both.
+"""A report's file as the dashboard hands it on: the name the producer API gave it, read
+back from its Content-Disposition (RFC 6266: `filename*` wins over `filename`) and cleaned
+again; job_contract.artifacts.download_headers writes it out with the safety headers.
 """
 
 import re
 import unicodedata
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
-# A file, never a page: not sniffed into HTML, and nothing in it may run even if opened.
-DOWNLOAD_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-}
-MAX_FILENAME_CHARS = 200
+from job_contract.bounds import MAX_FILENAME_CHARS
 
 _EXTENDED = re.compile(r"filename\*\s*=\s*([A-Za-z0-9_-]+)'[^']*'([^;\s]+)", re.IGNORECASE)
 _QUOTED = re.compile(r'(?<![*\w])filename\s*=\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
@@ -46,14 +39,3 @@ def safe_filename(name: str | None, fallback: str) -> str:
     )
     name = name.strip(" .")[:MAX_FILENAME_CHARS]
     return name or fallback
-
-
-def _ascii_fallback(name: str) -> str:
-    # For the few clients that ignore filename*: printable ASCII only, no quoting needed.
-    return "".join(char if " " <= char <= "~" and char not in '"\\%' else "_" for char in name)
-
-
-def attachment(filename: str) -> str:
-    """`attachment; filename="…"; filename*=UTF-8''…` for a name cleaned by safe_filename."""
-    plain, encoded = _ascii_fallback(filename), quote(filename, safe="")
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}"

@@ -8,14 +8,14 @@ and the test that walks every route of both apps keeps the table complete.
 
 import logging
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobdeck_access.roles import ANY_TOKEN, Access, Route, describe
+from jobdeck_access.roles import ANY_TOKEN, PROBE_PATHS, Access, Route, describe
 from jobdeck_access.settings import ApiSettings
 from jobdeck_access.tokens import Principal
 from jobdeck_access.verifier import TokenVerifier
@@ -130,4 +130,20 @@ def protect(
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
-    return TrustedHostMiddleware(guarded, allowed_hosts=settings.allowed_hosts)
+    return KnownHostsOnly(guarded, settings.allowed_hosts)
+
+
+class KnownHostsOnly:
+    """400 for a Host name not in ALLOWED_HOSTS, which closes DNS rebinding; except for the
+    probes and metrics, which monitoring reaches by a pod's address and which tell a page
+    nothing worth rebinding a name for."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        self.app = app
+        self.checked = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in PROBE_PATHS:
+            await self.app(scope, receive, send)
+        else:
+            await self.checked(scope, receive, send)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from job_contract.roles import Role
+from jobdeck_runtime import swagger_ui
 
 __all__ = ["Role"]
 
@@ -35,11 +36,13 @@ ANY_TOKEN = frozenset(Role)
 Route = tuple[str, str]  # (METHOD, path template as the app declares it)
 
 # Served without a token: probes and metrics, and the documents that describe an API.
-_PROBES: dict[Route, Access] = {("GET", "/healthz"): PUBLIC, ("GET", "/metrics"): PUBLIC}
+PROBE_PATHS = ("/healthz", "/metrics")
+_PROBES: dict[Route, Access] = {("GET", path): PUBLIC for path in PROBE_PATHS}
 _DOCUMENTS: dict[Route, Access] = {
-    ("GET", "/openapi.json"): PUBLIC,
-    ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", swagger_ui.OPENAPI_PATH): PUBLIC,
+    ("GET", swagger_ui.DOCS_PATH): PUBLIC,
+    # Swagger UI's own files, which each API serves itself (no CDN).
+    **{("GET", path): PUBLIC for path in swagger_ui.ASSET_PATHS},
 }
 
 PRODUCER_API: Mapping[Route, Access] = MappingProxyType(
@@ -66,12 +69,7 @@ PRODUCER_API: Mapping[Route, Access] = MappingProxyType(
 WORKER_SERVICE: Mapping[Route, Access] = MappingProxyType(
     {
         **_PROBES,
-        ("GET", "/openapi.json"): PUBLIC,
-        ("GET", "/docs"): PUBLIC,
-        # Swagger UI's own files, which the worker service serves itself (no CDN).
-        ("GET", "/docs/swagger-ui-bundle.js"): PUBLIC,
-        ("GET", "/docs/swagger-ui.css"): PUBLIC,
-        ("GET", "/docs/favicon.png"): PUBLIC,
+        **_DOCUMENTS,
         ("POST", "/process"): RUNNERS,
         ("POST", "/complete"): RUNNERS,
         ("POST", "/complete/{job_id}"): RUNNERS,

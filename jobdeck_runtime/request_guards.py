@@ -156,8 +156,10 @@ class CrossSiteRefusal:
         origin = header(scope, b"origin")
         if origin is not None and origin != "null":
             origin = origin.rstrip("/").lower()
-            own = f"{scope.get('scheme', 'http')}://{header(scope, b'host') or ''}".lower()
-            return origin == own or origin in self.allowed
+            # The API's own pages (Swagger UI) by host and port; the scheme is left out, which
+            # a proxy that ends TLS in front of the API would otherwise make differ.
+            own_host = (header(scope, b"host") or "").lower()
+            return origin.partition("://")[2] == own_host or origin in self.allowed
         if origin == "null":  # a sandboxed or file:// page
             return False
         return header(scope, b"sec-fetch-site") != "cross-site"

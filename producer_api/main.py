@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from job_contract import JobType
@@ -25,6 +26,7 @@ from jobdeck_access.tokens import TokenNameTaken, TokenNotFound
 from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
+from jobdeck_runtime import swagger_ui
 from jobdeck_runtime.maintenance import running
 from jobdeck_runtime.startup import StartupGuard
 from producer_api.db import create_engine, is_unavailable
@@ -147,9 +149,19 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=_lifespan,
-        redoc_url=None,  # ReDoc would load its script from a CDN; Swagger UI is at /docs
+        # Swagger UI with files this API serves itself (FastAPI's own page loads a CDN's);
+        # no ReDoc, whose script would come from a CDN too.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
+
+    async def docs(request: Request) -> Response:
+        return swagger_ui.page(request, app.title)
+
+    app.add_route(swagger_ui.DOCS_PATH, docs, include_in_schema=False)
+    for path in swagger_ui.ASSET_PATHS:
+        app.add_route(path, swagger_ui.asset, include_in_schema=False)
     for router in (jobs.router, job_types.router, stats.router, tokens.router, health.router):
         app.include_router(router)
 

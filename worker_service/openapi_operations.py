@@ -303,6 +303,7 @@ PostgreSQL and downloaded from the producer API (`GET /jobs/{job_id}/artifact`).
             404: _NO_JOB,
             409: _REFUSED,
             413: Answer("The file is over MAX_ARTIFACT_BYTES (or MAX_BODY_BYTES)", ErrorMessage),
+            415: Answer("The Content-Type is not text/csv nor application/pdf", ErrorMessage),
             422: _INVALID,
         },
         query=ArtifactOptions,

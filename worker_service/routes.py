@@ -31,7 +31,8 @@ from job_contract.worker_api import (
     WorkerId,
 )
 from jobdeck_db.availability import is_connection_problem
-from worker_service import metrics, swagger_ui
+from jobdeck_runtime import swagger_ui
+from worker_service import metrics
 from worker_service.claims import ClaimBatcher
 from worker_service.json_responses import error_response, json_response
 from worker_service.parsing import parse, parse_job_id, parse_report_type, parse_types

@@ -11,10 +11,11 @@ from starlette.datastructures import QueryParams
 from frontend.bulk_actions import BULK_WORDING, BulkPanel
 from frontend.client import Conflict, NotFound, ProducerApi
 from frontend.deps import ApiDep
-from frontend.downloads import DOWNLOAD_HEADERS, attachment, filename_of, safe_filename
+from frontend.downloads import filename_of, safe_filename
 from frontend.job_query import PAGE_SIZES, PRIORITIES, JobQuery
 from frontend.templating import is_htmx, render
 from job_contract import JobAction, JobPublic, JobStatus, JobType
+from job_contract.artifacts import download_headers
 from job_contract.bounds import MAX_SEARCH_CHARS
 
 router = APIRouter()
@@ -135,5 +136,5 @@ async def job_artifact(job_id: str, api: ApiDep) -> Response:
     return Response(
         artifact.content,
         media_type=artifact.content_type,
-        headers={"Content-Disposition": attachment(filename), **DOWNLOAD_HEADERS},
+        headers=download_headers(filename),
     )

@@ -9,11 +9,15 @@ import httpx
 import pytest
 
 from jobdeck_access.roles import PRODUCER_API, WORKER_SERVICE, Access, Role, Route
+from jobdeck_runtime import swagger_ui
 from tests.access import bearer
 from tests.route_tables import producer_routes, worker_routes
 
 # FastAPI serves these itself, outside its OpenAPI document.
-FASTAPI_DOCUMENTS = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect")}
+FASTAPI_DOCUMENTS = {
+    ("GET", path)
+    for path in (swagger_ui.OPENAPI_PATH, swagger_ui.DOCS_PATH, *swagger_ui.ASSET_PATHS)
+}
 
 # Values for the templates' parameters: ids nobody has, so nothing real is touched.
 PARAMETERS = {

@@ -288,16 +288,29 @@ async def test_a_host_not_in_allowed_hosts_is_a_400(
 ) -> None:
     client = clients[service]
 
-    probe = await client.get("/healthz", headers={"Host": host})
+    read = await client.get(
+        "/jobs" if service == "producer" else "/workers", headers={"Host": host}
+    )
     change = await client.post(
         "/jobs" if service == "producer" else "/workers/rebound/heartbeat",
         json=email_job() if service == "producer" else {},
         headers={"Host": host},
     )
 
-    assert (probe.status_code, change.status_code) == (400, 400)
+    assert (read.status_code, change.status_code) == (400, 400)
     assert await _count(db, "SELECT count(*) FROM jobs") == 0
     assert await _no_runner_registered(db)
+
+
+@pytest.mark.parametrize("service", ["producer", "worker"])
+@pytest.mark.parametrize("path", ["/healthz", "/metrics"])
+async def test_probes_and_metrics_answer_whatever_the_host(
+    clients: dict[str, httpx.AsyncClient], service: str, path: str
+) -> None:
+    # Monitoring asks a pod by its address; these say nothing a rebound page could use.
+    response = await clients[service].get(path, headers={"Host": "10.1.2.3:8000"})
+
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("service", ["producer", "worker"])

@@ -14,8 +14,10 @@ from pydantic import BaseModel, TypeAdapter
 from job_contract import JobType
 from job_contract.bounds import MAX_CLAIM_BATCH, MAX_WAIT_SECONDS
 from job_contract.jobs import JobPublic
+from job_contract.payloads import DateRange
 from job_contract.producer_api import ErrorMessage, Health
 from job_contract.worker_api import (
+    ArtifactOptions,
     ArtifactStored,
     ClaimedJobs,
     CompleteBatchAnswer,
@@ -32,7 +34,7 @@ from job_contract.worker_api import (
 )
 from jobdeck_access.roles import WORKER_SERVICE
 from tests.route_tables import worker_routes
-from worker_service import routes, swagger_ui
+from worker_service import swagger_ui
 
 # Served beside the document, not described in it (as FastAPI leaves its own out).
 DOCUMENTATION = {
@@ -62,8 +64,8 @@ SUCCESSES: dict[tuple[str, str], tuple[int, Any]] = {
 }
 QUERIES: dict[tuple[str, str], type[BaseModel]] = {
     ("POST", "/process"): ProcessOptions,
-    ("PUT", "/artifacts/{job_id}"): routes._ArtifactOptions,
-    ("GET", "/report-data/{report_type}"): routes._ReportRange,
+    ("PUT", "/artifacts/{job_id}"): ArtifactOptions,
+    ("GET", "/report-data/{report_type}"): DateRange,
 }
 
 # Query parameters sent comma-separated (`types=email,report`), and what each item is.

@@ -2,7 +2,8 @@
 
 import pytest
 
-from frontend.downloads import attachment, filename_of, safe_filename
+from frontend.downloads import filename_of, safe_filename
+from job_contract.artifacts import download_headers
 
 
 @pytest.mark.parametrize(
@@ -45,6 +46,10 @@ def test_a_file_name_loses_folders_control_characters_and_quotes(
     name: str | None, safe: str
 ) -> None:
     assert safe_filename(name, "fallback") == safe
+
+
+def attachment(name: str) -> str:
+    return download_headers(name)["Content-Disposition"]
 
 
 def test_the_header_gives_an_ascii_name_and_the_exact_one_in_utf_8() -> None:

@@ -71,6 +71,8 @@ async def _main(args: argparse.Namespace) -> None:
         await runner.run()
     finally:
         await client.close()
+    if runner.refused is not None:
+        raise SystemExit(f"Stopped: {runner.refused}")
 
 
 def main() -> None:

@@ -40,6 +40,15 @@ class WorkerServiceUnavailable(Exception):
     answered something this runner does not expect; either way, try again later."""
 
 
+class TokenRefused(WorkerServiceUnavailable):
+    """The worker service refused JOBDECK_TOKEN: unknown, expired or revoked (401), or not a
+    runner token (403). Trying again cannot help."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        why = "unknown, expired or revoked" if status == 401 else "not a runner token"
+        super().__init__(f"the worker service refused JOBDECK_TOKEN ({status}, {why}): {detail}")
+
+
 class WorkerServiceClient:
     def __init__(self, base_url: str, worker_id: str, token: str) -> None:
         self.worker_id = worker_id
@@ -120,6 +129,8 @@ class WorkerServiceClient:
                 text = await answer.text()
         except (aiohttp.ClientError, TimeoutError) as error:
             raise WorkerServiceUnavailable(f"{method} {path}: {error!r}") from error
+        if answer.status in (401, 403):
+            raise TokenRefused(answer.status, text[:500])
         if not 200 <= answer.status < 300 and answer.status not in allow:
             raise WorkerServiceUnavailable(f"{method} {path}: {answer.status} {text[:500]}")
         return answer.status, text

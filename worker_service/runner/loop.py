@@ -27,7 +27,11 @@ from job_contract.payloads import ReportType
 from job_contract.results import storable_json
 from job_contract.worker_api import ClaimedJob, CompletedJob, ProcessOptions
 from worker_service.runner.acks import Acknowledger
-from worker_service.runner.client import WorkerServiceClient, WorkerServiceUnavailable
+from worker_service.runner.client import (
+    TokenRefused,
+    WorkerServiceClient,
+    WorkerServiceUnavailable,
+)
 from worker_service.runner.context import JobContext
 from worker_service.runner.handlers import PermanentFailure, handler_for
 from worker_service.runner.settings import RunnerSettings
@@ -81,6 +85,7 @@ class Runner:
         self._stopping = asyncio.Event()
         self._in_flight: dict[UUID, Running] = {}
         self.processed = 0
+        self.refused: TokenRefused | None = None
 
     def stop(self) -> None:
         """Stop claiming and drain (called on SIGTERM / SIGINT)."""
@@ -113,6 +118,12 @@ class Runner:
             try:
                 jobs = await self._claim()
                 backoff = 0.1
+            except TokenRefused as refusal:
+                # Every request would be refused the same way: stop, saying why.
+                logger.error("%s; stopping", refusal)
+                self.refused = refusal
+                self.stop()
+                return
             except WorkerServiceUnavailable as error:
                 logger.warning("cannot claim (%s); retrying in %.1fs", error, backoff)
                 await self._sleep_unless_stopping(backoff)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import asyncpg
 
+from jobdeck_access.roles import Role
 from tests.eventually import eventually, value_becomes
 from tests.factories import insert_jobs
 from tests.integration.runner.conftest import StartRunner
@@ -205,3 +206,18 @@ async def test_completions_from_busy_slots_share_requests(
     commits = await db.fetchval("SELECT count(DISTINCT completed_at) FROM jobs")
     assert commits < 200
     assert await db.fetchval("SELECT count(*) FROM job_events WHERE kind = 'completed'") == 300
+
+
+async def test_a_runner_whose_token_is_refused_stops_saying_why(
+    start_runner: StartRunner, tokens: dict[Role, str], tmp_path: Path
+) -> None:
+    unknown = start_runner(jobdeck_token="jd_" + "u" * 43)
+    viewer = start_runner(jobdeck_token=tokens[Role.VIEWER])
+
+    assert await exit_code(unknown) == 1
+    assert await exit_code(viewer) == 1
+    unknown_said = (tmp_path / "runner-0.log").read_text()
+    viewer_said = (tmp_path / "runner-1.log").read_text()
+    assert "refused JOBDECK_TOKEN (401, unknown, expired or revoked)" in unknown_said
+    assert "refused JOBDECK_TOKEN (403, not a runner token)" in viewer_said
+    assert tokens[Role.VIEWER] not in viewer_said

@@ -1,4 +1,4 @@
-"""Swagger UI for the worker protocol, with its files served by this service: /docs works
+"""Swagger UI for an API's OpenAPI document, with its files served by the API itself: /docs works
 offline and loads nothing from a CDN.
 
 The files are Swagger UI's browser build as the PyPI package `fastapi-offline` ships it; only
