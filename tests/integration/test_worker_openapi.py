@@ -33,8 +33,8 @@ from job_contract.worker_api import (
     WorkerStats,
 )
 from jobdeck_access.roles import WORKER_SERVICE
+from jobdeck_runtime import swagger_ui
 from tests.route_tables import worker_routes
-from worker_service import swagger_ui
 
 # Served beside the document, not described in it (as FastAPI leaves its own out).
 DOCUMENTATION = {
