@@ -7,10 +7,10 @@ from uuid import UUID
 
 import asyncpg
 
+from job_contract.producer_api import TokenPublic
 from jobdeck_access.roles import Role
 from jobdeck_access.tokens import (
     Principal,
-    TokenInfo,
     TokenNameTaken,
     TokenNotFound,
     digest,
@@ -32,7 +32,7 @@ class TokenStore:
 
     async def create(
         self, name: str, role: Role, expires_in_days: int | None
-    ) -> tuple[TokenInfo, str]:
+    ) -> tuple[TokenPublic, str]:
         """A new token and its secret (returned this once; only its digest is kept)."""
         secret = new_secret()
         expires_at = (
@@ -60,7 +60,7 @@ class TokenStore:
             expires_at=row["expires_at"],
         )
 
-    async def list(self) -> list[TokenInfo]:
+    async def list(self) -> list[TokenPublic]:
         return [_info(row) for row in await self._database.fetch(QUERIES["token_list"])]
 
     async def revoke(self, token_id: UUID) -> None:
@@ -72,8 +72,8 @@ class TokenStore:
             raise TokenNotFound(f"named {name!r}")
 
 
-def _info(row: Any) -> TokenInfo:
-    return TokenInfo(
+def _info(row: Any) -> TokenPublic:
+    return TokenPublic(
         id=row["id"],
         name=row["name"],
         role=Role(row["role"]),

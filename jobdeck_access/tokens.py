@@ -41,18 +41,6 @@ class Principal:
     expires_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
-    """A token as `GET /tokens` and `jobdeck tokens list` show it: never its secret."""
-
-    id: UUID
-    name: str
-    role: Role
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-
-
 class TokenNameTaken(Exception):
     """Another token already has this name."""
 

@@ -10,10 +10,10 @@ from datetime import datetime
 import asyncpg
 from pydantic import ValidationError
 
-from job_contract.producer_api import TokenCreate
+from job_contract.producer_api import TokenCreate, TokenPublic
 from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
-from jobdeck_access.tokens import TokenInfo, TokenNameTaken, TokenNotFound
+from jobdeck_access.tokens import TokenNameTaken, TokenNotFound
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
 from jobdeck_runtime.startup import StartupRefused
@@ -70,7 +70,7 @@ async def _with_store(work: Callable[[TokenStore], Awaitable[int]]) -> int:
         await connection.close()
 
 
-def _row(token: TokenInfo) -> str:
+def _row(token: TokenPublic) -> str:
     def when(moment: datetime | None) -> str:
         return moment.isoformat(timespec="seconds") if moment else "-"
 

@@ -6,26 +6,14 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from job_contract.producer_api import ErrorMessage, Me, TokenCreate, TokenCreated, TokenList
-from jobdeck_access.tokens import TokenInfo
 from producer_api.deps import PrincipalDep, TokensDep
 
 router = APIRouter(tags=["access"])
 
 
-def _public(token: TokenInfo) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "role": token.role,
-        "created_at": token.created_at,
-        "expires_at": token.expires_at,
-        "last_used_at": token.last_used_at,
-    }
-
-
 @router.get("/tokens", response_model=TokenList, summary="Every API token (never its secret)")
 async def list_tokens(tokens: TokensDep) -> dict[str, Any]:
-    return {"tokens": [_public(token) for token in await tokens.list()]}
+    return {"tokens": await tokens.list()}
 
 
 @router.post(
@@ -37,7 +25,7 @@ async def list_tokens(tokens: TokensDep) -> dict[str, Any]:
 )
 async def create_token(request: TokenCreate, tokens: TokensDep) -> dict[str, Any]:
     info, secret = await tokens.create(request.name, request.role, request.expires_in_days)
-    return {**_public(info), "token": secret}
+    return {**info.model_dump(), "token": secret}
 
 
 @router.delete(
