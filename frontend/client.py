@@ -11,17 +11,16 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from frontend.models import Artifact, Job, JobList
 from job_contract import JobAction, JobPublic
 from job_contract.bounds import StatsWindowName
-from job_contract.producer_api import BulkResult, JobTypeInfo, Me, Stats
+from job_contract.job_types import JobTypeInfo, JobTypeList
+from job_contract.producer_api import BulkResult, Me, Stats
 from job_contract.worker_api import RunnerPublic
 
 logger = logging.getLogger("frontend")
-
-_JOB_TYPES = TypeAdapter(list[JobTypeInfo])
 
 
 class ApiUnavailable(Exception):
@@ -184,7 +183,7 @@ class ProducerApi:
     async def job_types(self) -> list[JobTypeInfo]:
         if self._shared.job_types is None:
             response = await self._send("GET", "/job-types")
-            self._shared.job_types = _JOB_TYPES.validate_json(response.content)
+            self._shared.job_types = JobTypeList.model_validate_json(response.content).types
         return self._shared.job_types
 
 

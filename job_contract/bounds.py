@@ -48,6 +48,20 @@ MAX_FILENAME_CHARS = 200
 # An API token lives at most this long (100 years: "never", said with a number).
 MAX_TOKEN_DAYS = 36_500
 
+# Job types: a custom type's JSON Schema, and a payload checked against it, are bounded so
+# that neither a schema nor a payload can make validation slow or deep.
+MAX_SCHEMA_BYTES = 64 * 1024
+MAX_SCHEMA_DEPTH = 32
+MAX_PAYLOAD_BYTES = 1024 * 1024
+MAX_PAYLOAD_DEPTH = 64
+MAX_TYPE_DESCRIPTION_CHARS = 1_000
+# Controls: a rate limit keeps one row per job it allows in its window, hence the cap.
+MAX_CONCURRENCY = 100_000
+MAX_RATE_LIMIT_JOBS = 100_000
+MAX_RATE_LIMIT_SECONDS = 86_400
+MAX_TIMEOUT_SECONDS = 86_400
+MAX_CONCURRENCY_KEY_CHARS = 200
+
 # A failures report lists at most this many jobs, the newest.
 REPORT_ROW_CAP = 1_000
 

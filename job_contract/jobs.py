@@ -24,7 +24,7 @@ class EventPublic(BaseModel):
 
 class JobPublic(BaseModel):
     id: UUID
-    type: str = Field(description="The job's type: email, report or notification")
+    type: str = Field(description="Its type: a built-in (email, report, notification) or custom")
     status: JobStatus
     priority: int
     payload: dict[str, Any]
@@ -38,6 +38,7 @@ class JobPublic(BaseModel):
     completed_at: datetime | None
     locked_by: str | None
     locked_until: datetime | None
+    concurrency_key: str | None
 
 
 class JobDetail(JobPublic):

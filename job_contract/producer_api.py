@@ -4,7 +4,7 @@ The API declares these as its response models and the dashboard parses the same 
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,14 +51,6 @@ class Stats(BaseModel):
     by_type: dict[str, int]
     total: int
     throughput: list[ThroughputBucket]
-
-
-class JobTypeInfo(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
-
-    type: str
-    payload_schema: dict[str, Any] = Field(alias="schema")
-    example: dict[str, Any]
 
 
 class Health(BaseModel):

@@ -156,6 +156,9 @@ class ClaimedJob(BaseModel):
     type: str
     attempts: int = Field(description="This claim's attempt: report it back for fencing")
     payload: dict[str, Any]
+    timeout_seconds: float | None = Field(
+        default=None, description="Its type's timeout: give up (fail, retryable) after this long"
+    )
 
 
 class ClaimedJobs(BaseModel):

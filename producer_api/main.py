@@ -39,6 +39,7 @@ from producer_api.errors import (
     JobStateConflict,
 )
 from producer_api.job_counts import TotalCounter
+from producer_api.job_type_store import JobTypeStore
 from producer_api.middleware import RequestMetrics
 from producer_api.routes import health, job_types, jobs, stats, tokens
 from producer_api.settings import Settings, get_settings
@@ -128,6 +129,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     counter = TotalCounter(settings.exact_count_limit, settings.exact_count_timeout_ms)
     store = JobStore(engine, counter)
     app.state.store = store
+    app.state.job_types = JobTypeStore(engine)
     token_pool = await create_token_pool(app.state.database_url)
     app.state.tokens = TokenStore(token_pool)
     app.state.verifier = TokenVerifier(app.state.tokens, settings.token_cache_seconds)

@@ -61,10 +61,25 @@ class Job(SQLModel, table=True):
         ),
         sa.Index("jobs_type_created_at_idx", "type", "created_at", "id"),
         sa.Index("jobs_priority_created_at_idx", "priority", "created_at", "id"),
+        # A limited claim's two reads (migration 0007).
+        sa.Index(
+            "jobs_processing_type_key_idx",
+            "type",
+            "concurrency_key",
+            postgresql_where=sa.text("status = 'processing'"),
+        ),
+        sa.Index(
+            "jobs_claim_by_type_idx",
+            "type",
+            sa.text("priority DESC"),
+            "created_at",
+            "id",
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
     )
 
     id: UUID = Field(sa_type=sa.Uuid, primary_key=True)
-    type: str = Field(sa_type=sa.Text)
+    type: str = Field(sa_column=sa.Column(sa.Text, sa.ForeignKey("job_types.name"), nullable=False))
     status: str = Field(sa_type=sa.Text)
     priority: int = Field(sa_type=sa.SmallInteger)
     payload: dict[str, Any] = Field(sa_type=JSONB)
@@ -81,6 +96,42 @@ class Job(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, sa_type=sa.Text)
     claimed_at: datetime | None = Field(default=None, sa_type=_TIMESTAMP)
     request_fingerprint: str | None = Field(default=None, sa_type=sa.Text)
+    concurrency_key: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class JobTypeRow(SQLModel, table=True):
+    """A job type and its controls (migration 0007); built-ins keep no payload schema here."""
+
+    __tablename__ = "job_types"
+
+    name: str = Field(sa_type=sa.Text, primary_key=True)
+    payload_schema: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
+    description: str = Field(sa_type=sa.Text)
+    builtin: bool = Field(sa_type=sa.Boolean)
+    paused: bool = Field(sa_type=sa.Boolean)
+    concurrency: int | None = Field(default=None, sa_type=sa.Integer)
+    key_concurrency: int | None = Field(default=None, sa_type=sa.Integer)
+    rate_limit_jobs: int | None = Field(default=None, sa_type=sa.Integer)
+    rate_limit_seconds: float | None = Field(default=None, sa_type=sa.Double)
+    timeout_seconds: float | None = Field(default=None, sa_type=sa.Double)
+    default_max_attempts: int | None = Field(default=None, sa_type=sa.Integer)
+    created_at: datetime = Field(sa_type=_TIMESTAMP)
+    updated_at: datetime = Field(sa_type=_TIMESTAMP)
+
+
+class JobTypeRateSlot(SQLModel, table=True):
+    """One of a rate-limited type's n slots: a claim takes one unused for the window."""
+
+    __tablename__ = "job_type_rate_slots"
+    __table_args__ = (sa.Index("job_type_rate_slots_used_idx", "type", "used_at"),)
+
+    type: str = Field(
+        sa_column=sa.Column(
+            sa.Text, sa.ForeignKey("job_types.name", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    slot: int = Field(sa_type=sa.Integer, primary_key=True)
+    used_at: datetime = Field(sa_type=_TIMESTAMP)
 
 
 class JobSearch(SQLModel, table=True):

@@ -133,3 +133,16 @@ SET LOCAL statement_timeout = DEFAULT;
 -- name: database_ping
 -- Is the database there?
 SELECT 1;
+
+-- name: job_type_list
+-- Every job type with its controls, and how many of its jobs are pending and processing now
+-- (from the count rollup, never a scan of jobs). Built-ins first, then by name.
+SELECT t.name, t.payload_schema, t.description, t.builtin, t.paused, t.concurrency,
+       t.key_concurrency, t.rate_limit_jobs, t.rate_limit_seconds, t.timeout_seconds,
+       t.default_max_attempts, t.updated_at,
+       coalesce(sum(c.delta) FILTER (WHERE c.status = 'pending'), 0)::bigint AS pending,
+       coalesce(sum(c.delta) FILTER (WHERE c.status = 'processing'), 0)::bigint AS processing
+FROM job_types AS t
+LEFT JOIN job_count_deltas AS c ON c.type = t.name AND c.status IN ('pending', 'processing')
+GROUP BY t.name
+ORDER BY t.builtin DESC, t.name;

@@ -28,7 +28,7 @@ ALREADY_USED = (
 
 
 async def _form(api: ProducerApi, requested_type: str) -> JobForm:
-    job_types = {job_type.type: job_type for job_type in await api.job_types()}
+    job_types = {job_type.name: job_type for job_type in await api.job_types()}
     chosen = requested_type if requested_type in job_types else next(iter(job_types))
     return JobForm(
         job_type=chosen,

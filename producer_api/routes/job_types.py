@@ -1,23 +1,29 @@
-"""/job-types: each type with its payload's JSON Schema (the dashboard's form follows it)."""
+"""/job-types: each type with its payload's JSON Schema (the dashboard's form follows it), its
+controls, and how many of its jobs wait and run."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from job_contract.payloads import PAYLOAD_EXAMPLES, payload_json_schemas
-from job_contract.producer_api import JobTypeInfo
+from fastapi import APIRouter, Depends, Request
 
-router = APIRouter(tags=["jobs"])
+from job_contract.job_types import JobTypeList
+from producer_api.job_type_store import JobTypeStore
 
-_JOB_TYPES = [
-    JobTypeInfo(type=job_type, payload_schema=schema, example=PAYLOAD_EXAMPLES[job_type])
-    for job_type, schema in payload_json_schemas().items()
-]
+router = APIRouter(tags=["job types"])
+
+
+def get_job_types(request: Request) -> JobTypeStore:
+    job_types: JobTypeStore = request.app.state.job_types
+    return job_types
+
+
+JobTypesDep = Annotated[JobTypeStore, Depends(get_job_types)]
 
 
 @router.get(
     "/job-types",
-    response_model=list[JobTypeInfo],
+    response_model=JobTypeList,
     response_model_by_alias=True,
-    summary="Job types and their payload schemas",
+    summary="Job types: payload schemas, controls, pending and processing counts",
 )
-async def job_types() -> list[JobTypeInfo]:
-    return _JOB_TYPES
+async def list_job_types(job_types: JobTypesDep) -> JobTypeList:
+    return JobTypeList(types=await job_types.list())

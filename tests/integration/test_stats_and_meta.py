@@ -49,9 +49,11 @@ async def test_unknown_window_is_a_422(api: httpx.AsyncClient) -> None:
 
 
 async def test_job_types_give_a_json_schema_per_type(api: httpx.AsyncClient) -> None:
-    types = {entry["type"]: entry for entry in (await api.get("/job-types")).json()}
+    listed = (await api.get("/job-types")).json()["types"]
+    types = {entry["name"]: entry for entry in listed}
 
     assert set(types) == {"email", "report", "notification"}
+    assert all(entry["builtin"] for entry in listed)
     assert set(types["email"]["schema"]["required"]) == {"to", "subject", "body"}
     assert types["report"]["schema"]["properties"]["format"]["enum"] == ["csv", "pdf"]
     for job_type, entry in types.items():
