@@ -12,6 +12,7 @@ from pydantic_core import to_jsonable_python
 
 from job_contract import JobPublic, JobStatus, JobType
 from job_contract.bounds import MAX_CLAIM_BATCH, MAX_COMPLETE_BATCH, MAX_WAIT_SECONDS
+from job_contract.job_types import JobTypeName
 from job_contract.payloads import PAYLOAD_EXAMPLES, DateRange, ReportType
 from job_contract.producer_api import ErrorMessage, Health
 from job_contract.worker_api import (
@@ -161,8 +162,9 @@ _INVALID = Answer(
 # The door in front of the service adds 401, 403, 413 and 415 (jobdeck_access.openapi).
 _BODY_REFUSALS = {422: _INVALID}
 
-# Query parameters that are comma-separated lists (`types=email,report`), and of what.
-COMMA_SEPARATED: dict[str, Any] = {"types": JobType}
+# Query parameters that are comma-separated lists (`types=email,resize_image`), and of what:
+# `types` are names (any registered type, built-in or custom), not an enum.
+COMMA_SEPARATED: dict[str, Any] = {"types": JobTypeName}
 
 PATH_PARAMETERS: dict[str, tuple[Any, str]] = {
     "job_id": (UUID, "The job's id"),

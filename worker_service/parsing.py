@@ -1,17 +1,18 @@
 """Reading requests: bodies, query strings and path segments, refused as FastAPI shapes a 422."""
 
+import re
 from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from job_contract import JobType
+from job_contract.job_types import JOB_TYPE_NAME_PATTERN
 from job_contract.payloads import REPORT_TYPES, ReportType
 from worker_service.errors import ReportNotFound
 
 Body = TypeVar("Body", bound=BaseModel)
 
-_JOB_TYPES = frozenset(job_type.value for job_type in JobType)
+_JOB_TYPE_NAME = re.compile(JOB_TYPE_NAME_PATTERN)
 
 
 class RequestInvalid(Exception):
@@ -57,14 +58,22 @@ def parse_job_id(raw: str) -> UUID:
 
 
 def parse_types(raw: str | None) -> list[str] | None:
-    """`types=email,report`: the job types a claim is for, or None for any."""
+    """`types=email,resize_image`: the job types a claim is for, or None for any. Any well-formed
+    name is accepted, registered or not: a type registered later is then claimed at once."""
     if not raw:
         return None
     names = [name.strip() for name in raw.split(",") if name.strip()]
-    if not _JOB_TYPES.issuperset(names):
-        allowed = ", ".join(JobType)
+    malformed = [name for name in names if not _JOB_TYPE_NAME.match(name)]
+    if malformed:
         raise RequestInvalid(
-            [{"type": "enum", "loc": ["query", "types"], "msg": f"types must be among {allowed}"}]
+            [
+                {
+                    "type": "string_pattern_mismatch",
+                    "loc": ["query", "types"],
+                    "msg": f"{malformed[0][:70]!r} is not a job type name: a lower-case letter,"
+                    " then letters, digits or _ (63 at most)",
+                }
+            ]
         )
     return names
 

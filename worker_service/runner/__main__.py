@@ -1,4 +1,5 @@
-"""`python -m worker_service.runner [--concurrency N] [--types email,report]`.
+"""`python -m worker_service.runner [--concurrency N] [--types email,resize_image]
+[--handlers mypkg.jobs]`.
 
 Runs until SIGTERM or Ctrl-C, then drains (see loop.py) and exits 0.
 """
@@ -13,20 +14,31 @@ import uuid
 
 import uvloop
 
-from job_contract import JobType
 from job_contract.bounds import MAX_CLAIM_BATCH
 from worker_service.runner.client import WorkerServiceClient
 from worker_service.runner.loop import Runner
-from worker_service.runner.settings import get_settings
+from worker_service.runner.registry import (
+    HandlerRegistry,
+    HandlersRefused,
+    is_job_type_name,
+    load_registry,
+)
+from worker_service.runner.settings import RunnerSettings, get_settings
+
+logger = logging.getLogger("worker_service.runner")
+
+
+def _comma_separated(raw: str) -> list[str]:
+    return [name.strip() for name in raw.split(",") if name.strip()]
 
 
 def _types(raw: str) -> list[str]:
-    names = [name.strip() for name in raw.split(",") if name.strip()]
-    allowed = {job_type.value for job_type in JobType}
-    unknown = sorted(set(names) - allowed)
-    if unknown:
+    names = _comma_separated(raw)
+    malformed = [name for name in names if not is_job_type_name(name)]
+    if malformed:
         raise argparse.ArgumentTypeError(
-            f"unknown job type(s) {', '.join(unknown)}; use {', '.join(sorted(allowed))}"
+            f"{', '.join(malformed)}: a job type name is a lower-case letter, then letters,"
+            " digits or _ (63 at most)"
         )
     return names
 
@@ -35,7 +47,20 @@ def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m worker_service.runner", description=__doc__)
     parser.add_argument("--concurrency", type=int, default=4, help="jobs run at once (default 4)")
     parser.add_argument(
-        "--types", type=_types, default=None, help="only these job types, comma-separated"
+        "--types",
+        type=_types,
+        default=None,
+        help="claim only these job types, comma-separated (default: those it has handlers"
+        " for); jobs of a type it has no handler for fail, not retried",
+    )
+    parser.add_argument(
+        "--handlers",
+        type=_comma_separated,
+        action="extend",
+        default=None,
+        metavar="MODULE",
+        help="a module whose HANDLERS dict maps job types to async handlers; repeatable"
+        " (default: RUNNER_HANDLERS)",
     )
     parser.add_argument(
         "--batch-size",
@@ -58,12 +83,30 @@ def _parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _registry(args: argparse.Namespace, settings: RunnerSettings) -> HandlerRegistry:
+    modules = settings.runner_handlers if args.handlers is None else args.handlers
+    try:
+        registry = load_registry(modules)
+    except HandlersRefused as refusal:
+        raise SystemExit(f"Not started: {refusal}") from None
+    unhandled = sorted(set(args.types or ()) - set(registry.types))
+    if unhandled and not args.no_op:
+        logger.warning(
+            "no handler for %s: its jobs will be claimed and failed (not retried)",
+            ", ".join(unhandled),
+        )
+    return registry
+
+
 async def _main(args: argparse.Namespace) -> None:
     settings = get_settings()
+    registry = _registry(args, settings)
     client = WorkerServiceClient(
         settings.worker_service_url, args.worker_id, settings.jobdeck_token.get_secret_value()
     )
-    runner = Runner(client, settings, args.concurrency, args.types, args.batch_size, args.no_op)
+    runner = Runner(
+        client, settings, registry, args.concurrency, args.types, args.batch_size, args.no_op
+    )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.stop)

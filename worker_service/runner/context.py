@@ -8,7 +8,6 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from job_contract import JobType
 from job_contract.payloads import ReportType
 from worker_service.runner.settings import RunnerSettings
 
@@ -21,9 +20,11 @@ FetchReportRows = Callable[[ReportType, date, date], Awaitable[list[dict[str, An
 @dataclass(frozen=True)
 class JobContext:
     id: UUID
-    type: JobType
+    type: str
     attempt: int
-    payload: BaseModel  # already validated against job_contract's model for `type`
+    # A built-in type's payload is validated against its job_contract model and given as that
+    # model; a custom type's was validated against its JSON Schema when the job was created.
+    payload: BaseModel | dict[str, Any]
     settings: RunnerSettings
     upload_artifact: UploadArtifact
     fetch_report_rows: FetchReportRows

@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from job_contract import JobType, validate_payload
 from job_contract.bounds import DEFAULT_MAX_RESULT_BYTES, MAX_WAIT_SECONDS
@@ -33,10 +33,13 @@ from worker_service.runner.client import (
     WorkerServiceUnavailable,
 )
 from worker_service.runner.context import JobContext
-from worker_service.runner.handlers import PermanentFailure, handler_for
+from worker_service.runner.handlers import PermanentFailure
+from worker_service.runner.registry import HandlerRegistry
 from worker_service.runner.settings import RunnerSettings
 
 logger = logging.getLogger("worker_service.runner")
+
+BUILTIN_TYPES = frozenset(JobType)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +67,21 @@ class Runner:
         self,
         client: WorkerServiceClient,
         settings: RunnerSettings,
+        registry: HandlerRegistry,
         concurrency: int = 4,
         types: list[str] | None = None,
         batch_size: int = 1,
         no_op: bool = False,
     ) -> None:
+        """`types`: the job types to claim; by default those `registry` has handlers for (any
+        type with `no_op`, which runs no handler)."""
         self._client = client
         self._settings = settings
+        self._registry = registry
         self._concurrency = concurrency
         self._batch_size = batch_size
+        if types is None and not no_op:
+            types = registry.types
         # Every claim asks the same, so it is built (and validated) once.
         self._claim_options = ProcessOptions(
             worker_id=client.worker_id,
@@ -152,7 +161,7 @@ class Runner:
     # --- running --------------------------------------------------------------------------
 
     async def _run_batch(self, jobs: list[ClaimedJob]) -> None:
-        batch = [Running(job, asyncio.create_task(self._execute(job))) for job in jobs]
+        batch = [Running(job, asyncio.create_task(self.execute(job))) for job in jobs]
         for running in batch:
             self._in_flight[running.job.id] = running
         await asyncio.wait([running.task for running in batch])
@@ -180,20 +189,28 @@ class Runner:
         except WorkerServiceUnavailable as error:
             logger.warning("could not report an outcome: %s", error)
 
-    async def _execute(self, job: ClaimedJob) -> JobOutcome:
-        """Run one job's handler and turn whatever happens into its outcome."""
+    async def execute(self, job: ClaimedJob) -> JobOutcome:
+        """Run one claimed job's handler and turn whatever happens into its outcome."""
         job_id, attempt = job.id, job.attempts
         if self._no_op:
             return CompletedJob(id=job_id, attempt=attempt, result={})
-        job_type = JobType(job.type)
-        try:
-            payload = validate_payload(job_type, job.payload)
-        except ValidationError as error:
-            return JobFailed(f"invalid payload: {error}", retryable=False)
-        handle, timeout = handler_for(job_type)
+        registration = self._registry.get(job.type)
+        if registration is None:
+            # Claimed because --types named it: another attempt here would fail the same way.
+            return JobFailed(
+                f"no handler for type {job.type} on this runner (start one with --handlers"
+                " naming a module that handles it)",
+                retryable=False,
+            )
+        payload: BaseModel | dict[str, Any] = job.payload
+        if job.type in BUILTIN_TYPES:
+            try:
+                payload = validate_payload(JobType(job.type), job.payload)
+            except ValidationError as error:
+                return JobFailed(f"invalid payload: {error}", retryable=False)
         context = JobContext(
             id=job_id,
-            type=job_type,
+            type=job.type,
             attempt=attempt,
             payload=payload,
             settings=self._settings,
@@ -202,13 +219,19 @@ class Runner:
             ),
             fetch_report_rows=self._fetch_report_rows,
         )
+        # The type's own timeout (sent with the claim) wins over the handler's default.
+        timeout = job.timeout_seconds or registration.default_timeout_seconds
         started = time.monotonic()
+        deadline = asyncio.timeout(timeout)
         try:
-            async with asyncio.timeout(timeout):
+            async with deadline:
                 await self._simulate()
                 # Validated here, so a result that cannot be reported fails the job instead.
-                completed = CompletedJob(id=job_id, attempt=attempt, result=await handle(context))
-        except TimeoutError:
+                result = await registration.handle(context)
+                completed = CompletedJob(id=job_id, attempt=attempt, result=result)
+        except TimeoutError as error:
+            if not deadline.expired():  # the handler's own timeout (a slow server, say)
+                return JobFailed(f"{type(error).__name__}: {error}")
             return JobFailed(f"timed out after {timeout:g} s")
         except PermanentFailure as error:
             return JobFailed(str(error), retryable=False)

@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from jobdeck_runtime.settings import load_settings
 from worker_service.runner.smtp_url import parse_smtp_url
@@ -28,8 +29,17 @@ class RunnerSettings(BaseSettings):
     # An `email` notification to a user_id that is not an address goes to <user_id>@<this>.
     notify_email_domain: str = "localhost"
     outbox_dir: Path = _REPO_ROOT / ".data" / "outbox"
+    # Modules whose HANDLERS plug in handlers for custom types, comma-separated (--handlers).
+    runner_handlers: Annotated[list[str], NoDecode] = []
     simulated_failure_rate: float = Field(default=0, ge=0, le=1)
     simulated_duration_ms: int = Field(default=0, ge=0)
+
+    @field_validator("runner_handlers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [path.strip() for path in value.split(",") if path.strip()]
+        return value
 
     @field_validator("smtp_url")
     @classmethod

@@ -160,7 +160,8 @@ async def test_bad_claim_options_are_a_422_naming_them(worker: httpx.AsyncClient
         ("limit=0", "limit"),
         ("limit=101", "limit"),
         ("wait=31", "wait"),
-        ("types=fax", "types"),
+        ("types=Fax", "types"),
+        ("types=email,9lives", "types"),
         ("colour=red", "colour"),
     ]:
         response = await claim(worker, query)
