@@ -9,9 +9,10 @@ from functools import partial
 from pathlib import Path
 
 import asyncpg
+import pytest
 from PIL import Image
 
-from tests.eventually import value_becomes
+from tests.eventually import eventually, value_becomes
 from tests.factories import insert_jobs
 from tests.integration.runner.conftest import StartRunner, register_job_type
 from tests.servers import REPO_ROOT
@@ -122,3 +123,39 @@ async def test_a_runner_refuses_to_start_with_handlers_it_cannot_use(
     assert json_said.startswith("Not started: --handlers json: the module needs HANDLERS")
     # Refused before claiming anything.
     assert await status_of(db, job_id) == "pending"
+
+
+HANGS = """
+import asyncio
+
+async def hang(job):
+    await asyncio.sleep(3600)
+    return {}
+
+HANDLERS = {"hangs": hang}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the claim carries timeout_seconds once the worker service fills it from job_types"
+    " (the worker slice of #11); Runner.execute's enforcement is tested in tests/unit",
+)
+async def test_a_real_runner_gives_up_on_a_job_after_its_types_timeout(
+    start_runner: StartRunner, db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    (tmp_path / "hanging_jobs.py").write_text(HANGS)
+    await register_job_type(db, "hangs", {"type": "object"}, timeout_seconds=0.5)
+    [job_id] = await insert_jobs(db, type="hangs", payload="{}", max_attempts=2)
+
+    runner = start_runner("--handlers", "hanging_jobs", pythonpath=tmp_path)
+
+    async def the_job() -> asyncpg.Record:
+        job: asyncpg.Record = await db.fetchrow(JOB, job_id)
+        return job
+
+    # Each attempt times out and is retried (no back-off here) until none is left.
+    job = await eventually(the_job, until=lambda job: job["status"] == "failed", seconds=10)
+    runner.send_signal(signal.SIGTERM)
+    assert (job["attempts"], job["error"]) == (2, "timed out after 0.5 s")
+    assert await exit_code(runner) == 0
