@@ -111,9 +111,14 @@ async def test_a_runner_refuses_to_start_with_handlers_it_cannot_use(
 
     missing = start_runner("--handlers", "resize_image,no_such_jobs", pythonpath=EXAMPLES)
     without_handlers = start_runner(runner_handlers="json")  # a module, but no HANDLERS
+    misnamed = start_runner("--types", "email,Resize")
 
     assert await exit_code(missing) == 1
     assert await exit_code(without_handlers) == 1
+    assert await exit_code(misnamed) == 2  # argparse's usage error
+    assert (
+        "Resize: a job type name is a lower-case letter" in (tmp_path / "runner-2.log").read_text()
+    )
     [missing_said] = (tmp_path / "runner-0.log").read_text().strip().splitlines()[-1:]
     [json_said] = (tmp_path / "runner-1.log").read_text().strip().splitlines()[-1:]
     assert missing_said == (
