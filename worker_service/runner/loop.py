@@ -102,10 +102,11 @@ class Runner:
 
     async def run(self) -> None:
         logger.info(
-            "runner %s: %d slots, batch %d",
+            "runner %s: %d slots, batch %d, types %s",
             self._client.worker_id,
             self._concurrency,
             self._batch_size,
+            self._claim_options.types or "any",
         )
         heartbeat = asyncio.create_task(self._heartbeat_forever())
         acknowledger = asyncio.create_task(self._acks.run())
