@@ -23,6 +23,7 @@ from producer_api.errors import (
     IdempotencyConflict,
     JobNotFound,
     JobStateConflict,
+    UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
 from producer_api.job_listing import JobFilter, SortKey, SortOrder, page_select
@@ -39,11 +40,12 @@ _ALLOWED = {action: sorted(status.value for status in ALLOWED_FROM[action]) for 
 
 @dataclass(frozen=True)
 class NewJob:
-    type: JobType
+    type: str
     priority: int
     payload: dict[str, Any]
     max_attempts: int
     scheduled_for: datetime | None
+    concurrency_key: str | None = None
     id: UUID = field(default_factory=uuid4)
 
 
@@ -79,7 +81,7 @@ class Artifact:
 @dataclass(frozen=True)
 class Counts:
     by_status: dict[JobStatus, int]
-    by_type: dict[JobType, int]
+    by_type: dict[str, int]
     total: int
 
 
@@ -104,23 +106,29 @@ class JobStore:
         """Insert a job; with a key already used, return that job (False) or refuse."""
         params = {
             "id": job.id,
-            "type": job.type.value,
+            "type": job.type,
             "priority": job.priority,
             "payload": json.dumps(job.payload),
             "max_attempts": job.max_attempts,
             "scheduled_for": job.scheduled_for,
             "idempotency_key": idempotency_key,
             "fingerprint": fingerprint,
+            "concurrency_key": job.concurrency_key,
         }
         async with self._engine.begin() as conn:
             row = (await conn.execute(QUERIES["job_insert_one"], params)).mappings().first()
             if row is not None:
                 return public_fields(row), True
-            # The key is taken: by this same request replayed, or by a different one.
+            # The key is taken (by this same request replayed, or by a different one), or
+            # the type was deleted since the request was checked.
             key = {"key": idempotency_key}
             existing = (
-                (await conn.execute(QUERIES["job_get_by_idempotency_key"], key)).mappings().one()
+                (await conn.execute(QUERIES["job_get_by_idempotency_key"], key)).mappings().first()
+                if idempotency_key is not None
+                else None
             )
+        if existing is None:
+            raise UnknownJobType(loc=("body", "type"), name=job.type)
         if existing["request_fingerprint"] != fingerprint:
             raise IdempotencyConflict(key=idempotency_key or "")
         return public_fields(existing), False
@@ -129,14 +137,20 @@ class JobStore:
         """Insert the whole batch in one statement: all rows or none."""
         params = {
             "ids": [job.id for job in batch],
-            "types": [job.type.value for job in batch],
+            "types": [job.type for job in batch],
             "priorities": [job.priority for job in batch],
             "payloads": [json.dumps(job.payload) for job in batch],
             "max_attempts": [job.max_attempts for job in batch],
             "scheduled_fors": [job.scheduled_for for job in batch],
+            "concurrency_keys": [job.concurrency_key for job in batch],
         }
         async with self._engine.begin() as conn:
             rows = (await conn.execute(QUERIES["job_insert_many"], params)).mappings().all()
+            if len(rows) < len(batch):
+                # A type was deleted since the batch was checked: none of it is written.
+                inserted = {row["id"] for row in rows}
+                index, missing = next((i, j) for i, j in enumerate(batch) if j.id not in inserted)
+                raise UnknownJobType(loc=("body", "jobs", index, "type"), name=missing.type)
         by_id = {row["id"]: public_fields(row) for row in rows}
         return [by_id[job.id] for job in batch]
 
@@ -174,10 +188,10 @@ class JobStore:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(QUERIES["job_count_by_status_and_type"])).all()
         by_status = dict.fromkeys(JobStatus, 0)
-        by_type = dict.fromkeys(JobType, 0)
+        by_type: dict[str, int] = dict.fromkeys(JobType, 0)
         for status, job_type, count in rows:
             by_status[JobStatus(status)] += count
-            by_type[JobType(job_type)] += count
+            by_type[job_type] = by_type.get(job_type, 0) + count
         return Counts(by_status=by_status, by_type=by_type, total=sum(by_status.values()))
 
     async def throughput(self, window: StatsWindowName) -> list[dict[str, Any]]:
