@@ -45,6 +45,10 @@ class JobTypeInUse(JobError):
     """job type {name!r} has {pending} pending and {processing} processing jobs; wait or cancel"""
 
 
+class JobTypeRetired(JobError):
+    """job {job_id} is of job type {name!r}, which was deleted: register it again first"""
+
+
 class UnknownJobType(JobError):
     """{name!r} is not a registered job type (GET /job-types lists them)"""
 

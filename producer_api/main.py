@@ -40,6 +40,7 @@ from producer_api.errors import (
     JobStateConflict,
     JobTypeInUse,
     JobTypeNotFound,
+    JobTypeRetired,
     UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
@@ -78,6 +79,7 @@ _STATUS_OF: dict[type[JobError], int] = {
     JobTypeNotFound: 404,
     BuiltinJobType: 409,
     JobTypeInUse: 409,
+    JobTypeRetired: 409,
 }
 
 

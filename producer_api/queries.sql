@@ -58,8 +58,10 @@ SELECT * FROM jobs WHERE id = :id;
 SELECT * FROM jobs WHERE idempotency_key = :key;
 
 -- name: job_status_list
--- The status of each of these jobs that exists.
-SELECT id, status FROM jobs WHERE id = ANY(CAST(:ids AS uuid[]));
+-- The status of each of these jobs that exists, and its type's name if that type was deleted.
+SELECT j.id, j.status, CASE WHEN t.retired_at IS NOT NULL THEN t.name END AS retired_type
+FROM jobs AS j JOIN job_types AS t ON t.name = j.type
+WHERE j.id = ANY(CAST(:ids AS uuid[]));
 
 -- name: job_cancel_many
 -- Cancel the jobs whose status allows it, logging a `cancelled` event for each.
@@ -75,11 +77,15 @@ SELECT * FROM cancelled;
 
 -- name: job_retry_many
 -- Start the jobs whose status allows it afresh (attempts from 0, no schedule, no leftover outcome).
+-- A job of a deleted type stays as it is: the type's row is share-locked as when creating one.
 WITH retried AS (
     UPDATE jobs SET status = 'pending', attempts = 0, scheduled_for = NULL, result = NULL,
                     error = NULL, completed_at = NULL, locked_by = NULL, locked_until = NULL,
                     updated_at = now()
     WHERE id = ANY(CAST(:ids AS uuid[])) AND status = ANY(CAST(:allowed AS text[]))
+      AND type IN (
+          SELECT name FROM job_types WHERE retired_at IS NULL AND name = jobs.type FOR KEY SHARE
+      )
     RETURNING *
 ), logged AS (
     INSERT INTO job_events (job_id, kind, attempt) SELECT id, 'retried', 0 FROM retried

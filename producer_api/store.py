@@ -23,6 +23,7 @@ from producer_api.errors import (
     IdempotencyConflict,
     JobNotFound,
     JobStateConflict,
+    JobTypeRetired,
     UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
@@ -63,6 +64,8 @@ class ActionOutcome:
 
     done: Sequence[RowMapping]
     skipped: dict[UUID, str | None]
+    # The skipped jobs whose type was deleted: its name (a retry of one is refused).
+    retired_types: dict[UUID, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,7 @@ class JobStore:
             outcome = await _act(conn, action, unique_ids)
         done = {row["id"] for row in outcome.done}
         skipped = [
-            (job_id, "not found" if status is None else f"{rule(action)}; it is {status}")
+            (job_id, _skip_reason(action, status, outcome.retired_types.get(job_id)))
             for job_id, status in outcome.skipped.items()
         ]
         return BulkOutcome(succeeded=[i for i in unique_ids if i in done], skipped=skipped)
@@ -229,6 +232,8 @@ class JobStore:
         status = outcome.skipped[job_id]
         if status is None:
             raise JobNotFound(job_id=job_id)
+        if (retired := outcome.retired_types.get(job_id)) and status in _ALLOWED[action]:
+            raise JobTypeRetired(job_id=job_id, name=retired)
         raise JobStateConflict(job_id=job_id, status=status, rule=rule(action))
 
     # --- housekeeping ---------------------------------------------------------------------
@@ -254,7 +259,19 @@ async def _act(conn: AsyncConnection, action: JobAction, ids: list[UUID]) -> Act
     acted_on = {row["id"] for row in done}
     rest = [job_id for job_id in ids if job_id not in acted_on]
     statuses: dict[UUID, str] = {}
+    retired: dict[UUID, str] = {}
     if rest:
-        found = await conn.execute(QUERIES["job_status_list"], {"ids": rest})
-        statuses = dict(found.tuples().all())
-    return ActionOutcome(done=done, skipped={job_id: statuses.get(job_id) for job_id in rest})
+        for row in (await conn.execute(QUERIES["job_status_list"], {"ids": rest})).mappings():
+            statuses[row["id"]] = row["status"]
+            if row["retired_type"] is not None:
+                retired[row["id"]] = row["retired_type"]
+    skipped = {job_id: statuses.get(job_id) for job_id in rest}
+    return ActionOutcome(done=done, skipped=skipped, retired_types=retired)
+
+
+def _skip_reason(action: JobAction, status: str | None, retired_type: str | None) -> str:
+    if status is None:
+        return "not found"
+    if retired_type is not None and status in _ALLOWED[action]:
+        return f"its job type {retired_type!r} was deleted"
+    return f"{rule(action)}; it is {status}"

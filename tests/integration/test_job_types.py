@@ -483,6 +483,27 @@ async def test_a_deleted_type_leaves_the_list_takes_no_jobs_and_keeps_its_histor
     assert [job["id"] for job in listed["items"]] == [finished["id"]]
 
 
+async def test_a_job_of_a_deleted_type_is_not_retried(
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await register_type(api)
+    job = await create_job(api, custom_job())
+    await api.delete(f"/jobs/{job['id']}")
+    await api.delete("/job-types/resize_image")
+
+    single = await api.post(f"/jobs/{job['id']}/retry")
+    bulk = await api.post("/jobs/bulk", json={"action": "retry", "ids": [job["id"]]})
+
+    assert single.status_code == 409
+    assert "was deleted" in single.json()["detail"]
+    assert bulk.json()["skipped"] == [
+        {"id": job["id"], "reason": "its job type 'resize_image' was deleted"}
+    ]
+    assert await db.fetchval("SELECT status FROM jobs") == "cancelled"
+    await register_type(api)
+    assert (await api.post(f"/jobs/{job['id']}/retry")).json()["status"] == "pending"
+
+
 async def test_a_deleted_type_is_registered_again_as_new(api: httpx.AsyncClient) -> None:
     await register_type(api)
     await api.patch("/job-types/resize_image", json={"concurrency": 2})
