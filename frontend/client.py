@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from frontend.models import Artifact, Job, JobList
 from job_contract import JobAction, JobPublic
 from job_contract.bounds import StatsWindowName
-from job_contract.job_types import JobTypeInfo, JobTypeList, JobTypeRegistration
+from job_contract.job_types import JobTypeInfo, JobTypeList
 from job_contract.producer_api import BulkResult, Me, Stats
 from job_contract.worker_api import RunnerPublic
 
@@ -186,12 +186,10 @@ class ProducerApi:
         response = await self._send("PATCH", f"/job-types/{_segment(name)}", json=changes)
         return JobTypeInfo.model_validate_json(response.content)
 
-    async def register_job_type(self, name: str, registration: JobTypeRegistration) -> None:
-        await self._send(
-            "PUT",
-            f"/job-types/{_segment(name)}",
-            json=registration.model_dump(mode="json", by_alias=True),
-        )
+    async def register_job_type(self, name: str, schema: dict[str, Any], description: str) -> None:
+        """PUT a custom type; the API judges the name, the schema and the description."""
+        body = {"schema": schema, "description": description}
+        await self._send("PUT", f"/job-types/{_segment(name)}", json=body)
 
     async def delete_job_type(self, name: str) -> None:
         await self._send("DELETE", f"/job-types/{_segment(name)}")

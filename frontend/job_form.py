@@ -6,7 +6,6 @@ A field's name is its dotted path in the request body ("payload.date_range.start
 three directions need no mapping table.
 """
 
-import re
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from frontend.schema_form import (
     find,
     html_id,
     label_of_key,
+    place_errors,
     values_from,
 )
 from job_contract.bounds import (
@@ -90,46 +90,11 @@ def job_request(
     return body, problems
 
 
-def _message(error: Mapping[str, Any]) -> str:
-    if error.get("type") == "missing":
-        return "This field is required."
-    text = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
-# A JSON Schema validator names a missing property in its message, not in the path.
-_MISSING_PROPERTY = re.compile(r"""^["'](?P<key>[^"']+)["'] is a required property$""")
-
-
-def _place(loc: list[str], message: str, names: Collection[str]) -> str:
-    """The field an error is about: the longest known name its path starts with (an
-    array's item belongs to the array's field)."""
-    missing = _MISSING_PROPERTY.match(message)
-    if missing:
-        loc = [*loc, missing["key"]]
-    for end in range(len(loc), 0, -1):
-        name = ".".join(loc[:end])
-        if name in names:
-            return name
-    return ".".join(loc) or "form"
-
-
 def field_errors(
     job_type: str, errors: Sequence[Mapping[str, Any]], names: Collection[str] = ()
 ) -> dict[str, str]:
     """{field name: message} from the API's 422 detail (its first message per field)."""
-    placed: dict[str, str] = {}
-    for error in errors:
-        loc = [str(part) for part in error.get("loc", ())]
-        loc = loc[1:] if loc[:1] == ["body"] else loc
-        loc = loc[1:] if loc[:1] == [job_type] else loc  # the union's tag, not a field
-        message = str(error.get("msg", ""))
-        is_missing = _MISSING_PROPERTY.match(message) is not None
-        placed.setdefault(
-            _place(loc, message, names),
-            "This field is required." if is_missing else _message(error),
-        )
-    return placed
+    return place_errors(errors, names, drop=("body", job_type))  # the union's tag is no field
 
 
 @dataclass

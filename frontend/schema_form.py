@@ -13,7 +13,8 @@ JSON field instead of failing the page.
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -64,10 +65,12 @@ class FormField:
     minimum: float | None = None
     maximum: float | None = None
     kind: ValueKind = "string"
+    # Told apart from the same field in another form on the page (one per table row).
+    scope: str = ""
 
     @property
     def id(self) -> str:
-        return html_id(self.name)
+        return html_id(f"{self.scope}.{self.name}" if self.scope else self.name)
 
     @property
     def step(self) -> str:
@@ -336,3 +339,41 @@ def values_from(
             target = target.setdefault(parent, {})
         target[last] = value
     return problems
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "missing":
+        return "This field is required."
+    text = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+# A JSON Schema validator names a missing property in its message, not in the path.
+_MISSING_PROPERTY = re.compile(r"""^["'](?P<key>[^"']+)["'] is a required property$""")
+
+
+def _place(loc: list[str], names: Collection[str]) -> str:
+    """The field an error is about: the longest known name its path starts with (an
+    array's item belongs to the array's field)."""
+    for end in range(len(loc), 0, -1):
+        name = ".".join(loc[:end])
+        if name in names:
+            return name
+    return ".".join(loc) or "form"
+
+
+def place_errors(
+    errors: Sequence[Mapping[str, Any]], names: Collection[str], drop: Collection[str] = ()
+) -> dict[str, str]:
+    """{field name: message} from a FastAPI-style 422 detail, its first message per field.
+    `drop`: leading parts of `loc` that name no field ("body", a union's tag), in order."""
+    placed: dict[str, str] = {}
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        for part in drop:  # in order, each at most once
+            loc = loc[1:] if loc[:1] == [part] else loc
+        message = _message(error)
+        if missing := _MISSING_PROPERTY.match(str(error.get("msg", ""))):
+            loc, message = [*loc, missing["key"]], "This field is required."
+        placed.setdefault(_place(loc, names), message)
+    return placed
