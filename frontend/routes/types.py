@@ -55,7 +55,7 @@ class Preview:
     @classmethod
     def of(cls, text: str) -> "Preview":
         schema, problem = read_schema(text)
-        return cls(preview_fields(schema) if schema else [], problem)
+        return cls(preview_fields(schema) if schema is not None else [], problem)
 
 
 def _row_id(name: str) -> str:

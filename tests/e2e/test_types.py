@@ -4,7 +4,7 @@ on /types stops a real runner claiming its jobs while another type's go on."""
 import re
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,8 @@ JOB_PAGE = re.compile(r"/jobs/[0-9a-f-]{36}$")
 
 
 @pytest.fixture(autouse=True)
-async def plain_types(api: httpx.AsyncClient) -> AsyncIterator[None]:
-    await reset_job_types(api)
-    yield
+async def plain_types(api: httpx.AsyncClient) -> None:
+    """Each test starts from the built-ins with no controls (clean_db emptied the jobs)."""
     await reset_job_types(api)
 
 
