@@ -54,6 +54,10 @@ MAX_SCHEMA_BYTES = 64 * 1024
 MAX_SCHEMA_DEPTH = 32
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_PAYLOAD_DEPTH = 64
+# A schema's `pattern`s compile within this many bytes each (larger ones are refused).
+MAX_SCHEMA_REGEX_BYTES = 1024 * 1024
+# A payload that fails its schema is answered with at most this many errors.
+MAX_VALIDATION_ERRORS = 50
 MAX_TYPE_DESCRIPTION_CHARS = 1_000
 # Controls: a rate limit keeps one row per job it allows in its window, hence the cap.
 MAX_CONCURRENCY = 100_000

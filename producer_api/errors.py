@@ -31,3 +31,27 @@ class IdempotencyConflict(JobError):
 
 class BatchTooLarge(JobError):
     """jobs: {count} items is over the limit of {limit} per batch"""
+
+
+class JobTypeNotFound(JobError):
+    """job type {name!r} not found"""
+
+
+class BuiltinJobType(JobError):
+    """{name!r} is a built-in job type: it cannot be {action}"""
+
+
+class JobTypeInUse(JobError):
+    """job type {name!r} has {pending} pending and {processing} processing jobs; wait or cancel"""
+
+
+class JobTypeRetired(JobError):
+    """job {job_id} is of job type {name!r}, which was deleted: register it again first"""
+
+
+class UnknownJobType(JobError):
+    """{name!r} is not a registered job type (GET /job-types lists them)"""
+
+    def __init__(self, loc: tuple[str | int, ...], name: str) -> None:
+        super().__init__(name=name)
+        self.loc = loc

@@ -60,7 +60,7 @@ async def _rollup_count(conn: AsyncConnection, where: JobFilter) -> int:
     """The trigger-kept rollup: a few rows to sum, however many jobs there are."""
     params = {
         "statuses": [status.value for status in where.statuses] or None,
-        "types": [job_type.value for job_type in where.types] or None,
+        "types": list(where.types) or None,
     }
     return int((await conn.execute(QUERIES["job_count_matching"], params)).scalar_one())
 

@@ -33,12 +33,18 @@ from producer_api.db import create_engine, is_unavailable
 from producer_api.errors import (
     ArtifactNotFound,
     BatchTooLarge,
+    BuiltinJobType,
     IdempotencyConflict,
     JobError,
     JobNotFound,
     JobStateConflict,
+    JobTypeInUse,
+    JobTypeNotFound,
+    JobTypeRetired,
+    UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
+from producer_api.job_type_catalog import JobTypeCatalog
 from producer_api.job_type_store import JobTypeStore
 from producer_api.middleware import RequestMetrics
 from producer_api.routes import health, job_types, jobs, stats, tokens
@@ -49,7 +55,8 @@ from producer_api.store import JobStore
 logger = logging.getLogger("producer_api")
 
 DESCRIPTION = f"""
-Create typed jobs ({", ".join(f"`{job_type}`" for job_type in JobType)}) and follow them through
+Create typed jobs (the built-ins {", ".join(f"`{job_type}`" for job_type in JobType)}, or a custom
+type registered with `PUT /job-types/{{name}}`) and follow them through
 `pending → processing → completed | failed`, or cancel and retry them.
 
 * **Idempotency**: send `Idempotency-Key` with `POST /jobs`; a replay with the same body
@@ -69,6 +76,10 @@ _STATUS_OF: dict[type[JobError], int] = {
     JobStateConflict: 409,
     IdempotencyConflict: 409,
     BatchTooLarge: 413,
+    JobTypeNotFound: 404,
+    BuiltinJobType: 409,
+    JobTypeInUse: 409,
+    JobTypeRetired: 409,
 }
 
 
@@ -130,6 +141,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = JobStore(engine, counter)
     app.state.store = store
     app.state.job_types = JobTypeStore(engine)
+    app.state.catalog = JobTypeCatalog(engine, settings.job_types_refresh_seconds)
     token_pool = await create_token_pool(app.state.database_url)
     app.state.tokens = TokenStore(token_pool)
     app.state.verifier = TokenVerifier(app.state.tokens, settings.token_cache_seconds)
@@ -177,6 +189,10 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     @app.exception_handler(JobError)
     async def _job_error(request: Request, error: JobError) -> JSONResponse:
+        if isinstance(error, UnknownJobType):
+            # Deleted between the check and the insert: the same 422 as a name never known.
+            unknown = {"loc": list(error.loc), "msg": str(error), "type": "job_type_unknown"}
+            return JSONResponse({"detail": [unknown]}, status_code=422)
         return JSONResponse({"detail": str(error)}, status_code=_STATUS_OF[type(error)])
 
     @app.exception_handler(TokenNameTaken)

@@ -4,7 +4,7 @@ What the API answers is the contract's (job_contract.jobs, job_contract.producer
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from job_contract import EmailPayload, JobAction, JobType, NotificationPayload, ReportPayload
+from job_contract import JobAction
 from job_contract.bounds import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_PRIORITY,
@@ -21,6 +21,7 @@ from job_contract.bounds import (
     MaxAttempts,
     Priority,
 )
+from job_contract.job_types import ConcurrencyKey, JobTypeName
 from job_contract.payloads import PAYLOAD_EXAMPLES
 from job_contract.timestamps import UtcTimestamp
 
@@ -100,12 +101,14 @@ class Job(SQLModel, table=True):
 
 
 class JobTypeRow(SQLModel, table=True):
-    """A job type and its controls (migration 0007); built-ins keep no payload schema here."""
+    """A job type and its controls (migrations 0007, 0008); built-ins keep no payload schema
+    here. A deleted custom type is retired, not removed: its finished jobs still name it."""
 
     __tablename__ = "job_types"
 
     name: str = Field(sa_type=sa.Text, primary_key=True)
-    payload_schema: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
+    # json, not jsonb: the schema's property order is the dashboard form's order.
+    payload_schema: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     description: str = Field(sa_type=sa.Text)
     builtin: bool = Field(sa_type=sa.Boolean)
     paused: bool = Field(sa_type=sa.Boolean)
@@ -117,6 +120,7 @@ class JobTypeRow(SQLModel, table=True):
     default_max_attempts: int | None = Field(default=None, sa_type=sa.Integer)
     created_at: datetime = Field(sa_type=_TIMESTAMP)
     updated_at: datetime = Field(sa_type=_TIMESTAMP)
+    retired_at: datetime | None = Field(default=None, sa_type=_TIMESTAMP)
 
 
 class JobTypeRateSlot(SQLModel, table=True):
@@ -207,34 +211,34 @@ job_throughput_deltas = sa.Table(
 # --- requests -----------------------------------------------------------------------------
 
 
-class _JobCreateBase(BaseModel):
+class JobCreate(BaseModel):
+    """A job to create. Its payload is checked against its type's schema by the route (the
+    types are rows, known at run time): pydantic models for the built-ins, JSON Schema for
+    custom types."""
+
     model_config = ConfigDict(extra="forbid")
 
+    type: Annotated[
+        JobTypeName,
+        PydanticField(description="A registered job type: GET /job-types lists them"),
+    ]
+    payload: Annotated[
+        dict[str, Any],
+        PydanticField(description="Checked against the type's schema (GET /job-types)"),
+    ]
     priority: Priority = DEFAULT_PRIORITY
-    max_attempts: MaxAttempts = DEFAULT_MAX_ATTEMPTS
+    max_attempts: Annotated[
+        MaxAttempts | None,
+        PydanticField(
+            description=f"Default: the type's default_max_attempts, else {DEFAULT_MAX_ATTEMPTS}"
+        ),
+    ] = None
     scheduled_for: Annotated[
         UtcTimestamp | None,
         PydanticField(description="Not claimable before this time; no zone means UTC"),
     ] = None
+    concurrency_key: ConcurrencyKey | None = None
 
-
-class EmailJobCreate(_JobCreateBase):
-    type: Literal[JobType.EMAIL]
-    payload: EmailPayload
-
-
-class ReportJobCreate(_JobCreateBase):
-    type: Literal[JobType.REPORT]
-    payload: ReportPayload
-
-
-class NotificationJobCreate(_JobCreateBase):
-    type: Literal[JobType.NOTIFICATION]
-    payload: NotificationPayload
-
-
-AnyJobCreate = EmailJobCreate | ReportJobCreate | NotificationJobCreate
-JobCreate = Annotated[AnyJobCreate, PydanticField(discriminator="type")]
 
 JOB_CREATE_EXAMPLES = {
     job_type.value: {

@@ -9,12 +9,17 @@
 -- bound from job_contract.transitions (allowed), never written here.
 
 -- name: job_insert_one
--- Insert a job with its `created` event, unless its idempotency key is taken (then no row).
+-- Insert a job with its `created` event, unless its idempotency key is taken or its type is
+-- not registered (then no row). The type's row is share-locked and read after any retiring
+-- transaction commits, so a job is never created of a type being deleted.
 WITH inserted AS (
     INSERT INTO jobs (id, type, priority, payload, max_attempts, scheduled_for,
-                      idempotency_key, request_fingerprint)
-    VALUES (:id, :type, :priority, CAST(:payload AS jsonb), :max_attempts, :scheduled_for,
-            :idempotency_key, :fingerprint)
+                      idempotency_key, request_fingerprint, concurrency_key)
+    SELECT :id, t.name, :priority, CAST(:payload AS jsonb), :max_attempts, :scheduled_for,
+           :idempotency_key, :fingerprint, :concurrency_key
+    FROM job_types AS t
+    WHERE t.name = :type AND t.retired_at IS NULL
+    FOR KEY SHARE
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING *
 ), created AS (
@@ -24,13 +29,20 @@ SELECT * FROM inserted;
 
 -- name: job_insert_many
 -- Insert a whole batch with its `created` events: arrays in, unnest, no per-row round trips.
+-- Rows of a type not registered are left out (the caller refuses a short batch), with the
+-- same share lock as job_insert_one.
 WITH inserted AS (
-    INSERT INTO jobs (id, type, priority, payload, max_attempts, scheduled_for)
-    SELECT id, type, priority, payload::jsonb, max_attempts, scheduled_for
+    INSERT INTO jobs (id, type, priority, payload, max_attempts, scheduled_for, concurrency_key)
+    SELECT id, type, priority, payload::jsonb, max_attempts, scheduled_for, concurrency_key
     FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), CAST(:priorities AS smallint[]),
                 CAST(:payloads AS text[]), CAST(:max_attempts AS integer[]),
-                CAST(:scheduled_fors AS timestamptz[]))
-         AS batch (id, type, priority, payload, max_attempts, scheduled_for)
+                CAST(:scheduled_fors AS timestamptz[]), CAST(:concurrency_keys AS text[]))
+         AS batch (id, type, priority, payload, max_attempts, scheduled_for, concurrency_key)
+    WHERE batch.type IN (
+        SELECT name FROM job_types
+        WHERE name = ANY(CAST(:types AS text[])) AND retired_at IS NULL
+        FOR KEY SHARE
+    )
     RETURNING *
 ), created AS (
     INSERT INTO job_events (job_id, kind, attempt) SELECT id, 'created', 0 FROM inserted
@@ -46,8 +58,10 @@ SELECT * FROM jobs WHERE id = :id;
 SELECT * FROM jobs WHERE idempotency_key = :key;
 
 -- name: job_status_list
--- The status of each of these jobs that exists.
-SELECT id, status FROM jobs WHERE id = ANY(CAST(:ids AS uuid[]));
+-- The status of each of these jobs that exists, and its type's name if that type was deleted.
+SELECT j.id, j.status, CASE WHEN t.retired_at IS NOT NULL THEN t.name END AS retired_type
+FROM jobs AS j JOIN job_types AS t ON t.name = j.type
+WHERE j.id = ANY(CAST(:ids AS uuid[]));
 
 -- name: job_cancel_many
 -- Cancel the jobs whose status allows it, logging a `cancelled` event for each.
@@ -63,11 +77,15 @@ SELECT * FROM cancelled;
 
 -- name: job_retry_many
 -- Start the jobs whose status allows it afresh (attempts from 0, no schedule, no leftover outcome).
+-- A job of a deleted type stays as it is: the type's row is share-locked as when creating one.
 WITH retried AS (
     UPDATE jobs SET status = 'pending', attempts = 0, scheduled_for = NULL, result = NULL,
                     error = NULL, completed_at = NULL, locked_by = NULL, locked_until = NULL,
                     updated_at = now()
     WHERE id = ANY(CAST(:ids AS uuid[])) AND status = ANY(CAST(:allowed AS text[]))
+      AND type IN (
+          SELECT name FROM job_types WHERE retired_at IS NULL AND name = jobs.type FOR KEY SHARE
+      )
     RETURNING *
 ), logged AS (
     INSERT INTO job_events (job_id, kind, attempt) SELECT id, 'retried', 0 FROM retried
@@ -135,8 +153,9 @@ SET LOCAL statement_timeout = DEFAULT;
 SELECT 1;
 
 -- name: job_type_list
--- Every job type with its controls, and how many of its jobs are pending and processing now
--- (from the count rollup, never a scan of jobs). Built-ins first, then by name.
+-- Every registered job type (retired ones left out) with its controls, and how many of its
+-- jobs are pending and processing now (from the count rollup, never a scan of jobs).
+-- Built-ins first, then by name; :name (or NULL for all) picks one.
 SELECT t.name, t.payload_schema, t.description, t.builtin, t.paused, t.concurrency,
        t.key_concurrency, t.rate_limit_jobs, t.rate_limit_seconds, t.timeout_seconds,
        t.default_max_attempts, t.updated_at,
@@ -144,5 +163,84 @@ SELECT t.name, t.payload_schema, t.description, t.builtin, t.paused, t.concurren
        coalesce(sum(c.delta) FILTER (WHERE c.status = 'processing'), 0)::bigint AS processing
 FROM job_types AS t
 LEFT JOIN job_count_deltas AS c ON c.type = t.name AND c.status IN ('pending', 'processing')
+WHERE t.retired_at IS NULL AND (CAST(:name AS text) IS NULL OR t.name = CAST(:name AS text))
 GROUP BY t.name
 ORDER BY t.builtin DESC, t.name;
+
+-- name: job_type_catalog
+-- What creating a job needs of each registered type: its schema (custom types) and defaults.
+SELECT name, builtin, payload_schema::text AS payload_schema, default_max_attempts
+FROM job_types WHERE retired_at IS NULL;
+
+-- name: job_type_lock
+-- A type's row, locked until the transaction ends: registering, changing and deleting a type
+-- each see the last one's outcome, and a retiring type waits out the jobs being created of it.
+SELECT name, builtin, retired_at FROM job_types WHERE name = :name FOR UPDATE;
+
+-- name: job_type_upsert
+-- Register a custom type, or replace its schema and description (a retired one is revived).
+-- `inserted` tells a new row from an existing one. Built-ins are never touched.
+INSERT INTO job_types (name, payload_schema, description)
+VALUES (:name, CAST(:schema AS json), :description)
+ON CONFLICT (name) DO UPDATE
+    SET payload_schema = EXCLUDED.payload_schema, description = EXCLUDED.description,
+        retired_at = NULL, updated_at = now()
+    WHERE NOT job_types.builtin
+RETURNING (xmax = 0) AS inserted;
+
+-- name: job_type_controls_update
+-- Change the controls a PATCH sent (a `set_` flag per control says whether it was sent; a
+-- NULL value lifts the limit), leaving the others as they are.
+UPDATE job_types SET
+    paused = CASE WHEN CAST(:set_paused AS boolean) THEN CAST(:paused AS boolean)
+                  ELSE paused END,
+    concurrency = CASE WHEN CAST(:set_concurrency AS boolean) THEN CAST(:concurrency AS integer)
+                       ELSE concurrency END,
+    key_concurrency = CASE WHEN CAST(:set_key_concurrency AS boolean) THEN CAST(:key_concurrency AS integer)
+                           ELSE key_concurrency END,
+    rate_limit_jobs = CASE WHEN CAST(:set_rate_limit AS boolean) THEN CAST(:rate_limit_jobs AS integer)
+                           ELSE rate_limit_jobs END,
+    rate_limit_seconds = CASE WHEN CAST(:set_rate_limit AS boolean)
+                              THEN CAST(:rate_limit_seconds AS double precision)
+                              ELSE rate_limit_seconds END,
+    timeout_seconds = CASE WHEN CAST(:set_timeout_seconds AS boolean)
+                           THEN CAST(:timeout_seconds AS double precision)
+                           ELSE timeout_seconds END,
+    default_max_attempts = CASE WHEN CAST(:set_default_max_attempts AS boolean)
+                                THEN CAST(:default_max_attempts AS integer)
+                                ELSE default_max_attempts END,
+    updated_at = now()
+WHERE name = :name AND retired_at IS NULL
+RETURNING name;
+
+-- name: job_type_rate_slots_trim
+-- Keep a type's :jobs most recently used rate slots and drop the others: the claims already in
+-- the window still count against a lowered limit. :jobs = 0 drops them all.
+DELETE FROM job_type_rate_slots
+WHERE type = :type AND slot NOT IN (
+    SELECT slot FROM job_type_rate_slots WHERE type = :type
+    ORDER BY used_at DESC, slot LIMIT :jobs
+);
+
+-- name: job_type_rate_slots_fill
+-- Add unused slots until the type has :jobs of them (one per claim its window allows).
+INSERT INTO job_type_rate_slots (type, slot)
+SELECT :type, coalesce((SELECT max(slot) FROM job_type_rate_slots WHERE type = :type), 0) + n
+FROM generate_series(
+    1, :jobs - (SELECT count(*) FROM job_type_rate_slots WHERE type = :type)::integer
+) AS n;
+
+-- name: job_type_jobs_in_flight
+-- How many jobs of a type are pending and processing (each status read from its own index).
+SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
+       count(*) FILTER (WHERE status = 'processing') AS processing
+FROM jobs WHERE type = :name AND status IN ('pending', 'processing');
+
+-- name: job_type_retire
+-- Retire a custom type: it leaves the list and takes no new jobs; its finished jobs keep its
+-- name. Its controls are cleared, so a later registration of the name starts afresh.
+UPDATE job_types SET
+    retired_at = now(), updated_at = now(), paused = false, concurrency = NULL,
+    key_concurrency = NULL, rate_limit_jobs = NULL, rate_limit_seconds = NULL,
+    timeout_seconds = NULL, default_max_attempts = NULL
+WHERE name = :name AND NOT builtin;

@@ -21,6 +21,9 @@ class Settings(ApiSettings):
     # ...and gives the estimate too when counting takes longer than this.
     exact_count_timeout_ms: int = Field(default=100, ge=1)
     stats_compact_interval_seconds: float = Field(default=5.0, gt=0)
+    # How long the job types POST /jobs accepts are cached (changes made through this process
+    # apply at once; another replica's within this).
+    job_types_refresh_seconds: float = Field(default=2.0, gt=0)
 
 
 @lru_cache

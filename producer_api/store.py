@@ -23,6 +23,8 @@ from producer_api.errors import (
     IdempotencyConflict,
     JobNotFound,
     JobStateConflict,
+    JobTypeRetired,
+    UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
 from producer_api.job_listing import JobFilter, SortKey, SortOrder, page_select
@@ -39,11 +41,12 @@ _ALLOWED = {action: sorted(status.value for status in ALLOWED_FROM[action]) for 
 
 @dataclass(frozen=True)
 class NewJob:
-    type: JobType
+    type: str
     priority: int
     payload: dict[str, Any]
     max_attempts: int
     scheduled_for: datetime | None
+    concurrency_key: str | None = None
     id: UUID = field(default_factory=uuid4)
 
 
@@ -61,6 +64,8 @@ class ActionOutcome:
 
     done: Sequence[RowMapping]
     skipped: dict[UUID, str | None]
+    # The skipped jobs whose type was deleted: its name (a retry of one is refused).
+    retired_types: dict[UUID, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ class Artifact:
 @dataclass(frozen=True)
 class Counts:
     by_status: dict[JobStatus, int]
-    by_type: dict[JobType, int]
+    by_type: dict[str, int]
     total: int
 
 
@@ -104,23 +109,29 @@ class JobStore:
         """Insert a job; with a key already used, return that job (False) or refuse."""
         params = {
             "id": job.id,
-            "type": job.type.value,
+            "type": job.type,
             "priority": job.priority,
             "payload": json.dumps(job.payload),
             "max_attempts": job.max_attempts,
             "scheduled_for": job.scheduled_for,
             "idempotency_key": idempotency_key,
             "fingerprint": fingerprint,
+            "concurrency_key": job.concurrency_key,
         }
         async with self._engine.begin() as conn:
             row = (await conn.execute(QUERIES["job_insert_one"], params)).mappings().first()
             if row is not None:
                 return public_fields(row), True
-            # The key is taken: by this same request replayed, or by a different one.
+            # The key is taken (by this same request replayed, or by a different one), or
+            # the type was deleted since the request was checked.
             key = {"key": idempotency_key}
             existing = (
-                (await conn.execute(QUERIES["job_get_by_idempotency_key"], key)).mappings().one()
+                (await conn.execute(QUERIES["job_get_by_idempotency_key"], key)).mappings().first()
+                if idempotency_key is not None
+                else None
             )
+        if existing is None:
+            raise UnknownJobType(loc=("body", "type"), name=job.type)
         if existing["request_fingerprint"] != fingerprint:
             raise IdempotencyConflict(key=idempotency_key or "")
         return public_fields(existing), False
@@ -129,14 +140,20 @@ class JobStore:
         """Insert the whole batch in one statement: all rows or none."""
         params = {
             "ids": [job.id for job in batch],
-            "types": [job.type.value for job in batch],
+            "types": [job.type for job in batch],
             "priorities": [job.priority for job in batch],
             "payloads": [json.dumps(job.payload) for job in batch],
             "max_attempts": [job.max_attempts for job in batch],
             "scheduled_fors": [job.scheduled_for for job in batch],
+            "concurrency_keys": [job.concurrency_key for job in batch],
         }
         async with self._engine.begin() as conn:
             rows = (await conn.execute(QUERIES["job_insert_many"], params)).mappings().all()
+            if len(rows) < len(batch):
+                # A type was deleted since the batch was checked: none of it is written.
+                inserted = {row["id"] for row in rows}
+                index, missing = next((i, j) for i, j in enumerate(batch) if j.id not in inserted)
+                raise UnknownJobType(loc=("body", "jobs", index, "type"), name=missing.type)
         by_id = {row["id"]: public_fields(row) for row in rows}
         return [by_id[job.id] for job in batch]
 
@@ -174,10 +191,10 @@ class JobStore:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(QUERIES["job_count_by_status_and_type"])).all()
         by_status = dict.fromkeys(JobStatus, 0)
-        by_type = dict.fromkeys(JobType, 0)
+        by_type: dict[str, int] = dict.fromkeys(JobType, 0)
         for status, job_type, count in rows:
             by_status[JobStatus(status)] += count
-            by_type[JobType(job_type)] += count
+            by_type[job_type] = by_type.get(job_type, 0) + count
         return Counts(by_status=by_status, by_type=by_type, total=sum(by_status.values()))
 
     async def throughput(self, window: StatsWindowName) -> list[dict[str, Any]]:
@@ -202,7 +219,7 @@ class JobStore:
             outcome = await _act(conn, action, unique_ids)
         done = {row["id"] for row in outcome.done}
         skipped = [
-            (job_id, "not found" if status is None else f"{rule(action)}; it is {status}")
+            (job_id, _skip_reason(action, status, outcome.retired_types.get(job_id)))
             for job_id, status in outcome.skipped.items()
         ]
         return BulkOutcome(succeeded=[i for i in unique_ids if i in done], skipped=skipped)
@@ -215,6 +232,8 @@ class JobStore:
         status = outcome.skipped[job_id]
         if status is None:
             raise JobNotFound(job_id=job_id)
+        if (retired := outcome.retired_types.get(job_id)) and status in _ALLOWED[action]:
+            raise JobTypeRetired(job_id=job_id, name=retired)
         raise JobStateConflict(job_id=job_id, status=status, rule=rule(action))
 
     # --- housekeeping ---------------------------------------------------------------------
@@ -240,7 +259,19 @@ async def _act(conn: AsyncConnection, action: JobAction, ids: list[UUID]) -> Act
     acted_on = {row["id"] for row in done}
     rest = [job_id for job_id in ids if job_id not in acted_on]
     statuses: dict[UUID, str] = {}
+    retired: dict[UUID, str] = {}
     if rest:
-        found = await conn.execute(QUERIES["job_status_list"], {"ids": rest})
-        statuses = dict(found.tuples().all())
-    return ActionOutcome(done=done, skipped={job_id: statuses.get(job_id) for job_id in rest})
+        for row in (await conn.execute(QUERIES["job_status_list"], {"ids": rest})).mappings():
+            statuses[row["id"]] = row["status"]
+            if row["retired_type"] is not None:
+                retired[row["id"]] = row["retired_type"]
+    skipped = {job_id: statuses.get(job_id) for job_id in rest}
+    return ActionOutcome(done=done, skipped=skipped, retired_types=retired)
+
+
+def _skip_reason(action: JobAction, status: str | None, retired_type: str | None) -> str:
+    if status is None:
+        return "not found"
+    if retired_type is not None and status in _ALLOWED[action]:
+        return f"its job type {retired_type!r} was deleted"
+    return f"{rule(action)}; it is {status}"

@@ -18,7 +18,20 @@ from jobdeck_db.settings import database_url as configured_database_url
 from tests.access import bearer, create_tokens
 from tests.servers import uvicorn_server
 
-TABLES = "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers"
+TABLES = (
+    "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers,"
+    " job_type_rate_slots"
+)
+# Job types are not truncated (the built-ins are the migration's rows): custom ones go, and
+# the built-ins' controls are as installed.
+RESET_JOB_TYPES = """
+    DELETE FROM job_types WHERE NOT builtin;
+    UPDATE job_types SET paused = false, concurrency = NULL, key_concurrency = NULL,
+        rate_limit_jobs = NULL, rate_limit_seconds = NULL, timeout_seconds = NULL,
+        default_max_attempts = NULL
+    WHERE builtin AND (paused OR num_nonnulls(concurrency, key_concurrency, rate_limit_jobs,
+        timeout_seconds, default_max_attempts) > 0);
+"""
 UNIT_TESTS = Path(__file__).parent / "unit"
 
 
@@ -102,4 +115,5 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture
 async def clean_db(db: asyncpg.Connection) -> asyncpg.Connection:
     await db.execute(f"TRUNCATE {TABLES} CASCADE")
+    await db.execute(RESET_JOB_TYPES)
     return db

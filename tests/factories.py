@@ -46,6 +46,43 @@ async def create_jobs(api: httpx.AsyncClient, jobs: list[dict[str, Any]]) -> lis
     return created
 
 
+def custom_type(**overrides: Any) -> dict[str, Any]:
+    """A custom job type's registration (PUT /job-types/{name} body): an image to resize."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "url": {"type": "string", "format": "uri"},
+            "width": {"type": "integer", "minimum": 1, "maximum": 10_000},
+            "format": {"enum": ["png", "jpeg", "webp"]},
+            "sharpen": {"type": "boolean"},
+        },
+        "required": ["url", "width"],
+        "additionalProperties": False,
+    }
+    return {
+        "schema": overrides.pop("schema", schema),
+        "description": "Resize an image",
+        **overrides,
+    }
+
+
+def custom_job(job_type: str = "resize_image", **overrides: Any) -> dict[str, Any]:
+    """A job of the custom_type() registration."""
+    payload = {"url": "https://example.com/cat.png", "width": 640}
+    payload.update(overrides.pop("payload", {}))
+    return {"type": job_type, "payload": payload, **overrides}
+
+
+async def register_type(
+    api: httpx.AsyncClient, name: str = "resize_image", registration: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """PUT /job-types/{name} (custom_type() unless told otherwise); the type as registered."""
+    response = await api.put(f"/job-types/{name}", json=registration or custom_type())
+    assert response.status_code in (200, 201), response.text
+    registered: dict[str, Any] = response.json()
+    return registered
+
+
 _COLUMN_TYPES = {
     "priority": "smallint",
     "attempts": "integer",

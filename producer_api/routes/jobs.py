@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
-from job_contract import JobDetail, JobPublic, JobStatus, JobType
+from job_contract import JobDetail, JobPublic, JobStatus
 from job_contract.artifacts import download_headers, served_content_type
 from job_contract.bounds import (
     DEFAULT_PAGE_SIZE,
@@ -22,15 +22,11 @@ from job_contract.producer_api import BulkResult, ErrorMessage, JobBatch, JobPag
 from job_contract.timestamps import UtcTimestamp
 from job_contract.transitions import ALLOWED_FROM, JobAction, statuses_phrase
 from producer_api.deps import StoreDep
+from producer_api.job_intake import new_jobs
 from producer_api.job_listing import JobFilter, SortKey, SortOrder
-from producer_api.models import (
-    JOB_CREATE_EXAMPLES,
-    AnyJobCreate,
-    BulkAction,
-    JobBatchCreate,
-    JobCreate,
-)
+from producer_api.models import JOB_CREATE_EXAMPLES, BulkAction, JobBatchCreate, JobCreate
 from producer_api.routes import params
+from producer_api.routes.job_types import CatalogDep
 from producer_api.store import NewJob
 
 router = APIRouter(tags=["jobs"])
@@ -43,19 +39,17 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _new_job(job: AnyJobCreate) -> NewJob:
-    return NewJob(
-        type=job.type,
-        priority=job.priority,
-        payload=job.payload.model_dump(mode="json"),
-        max_attempts=job.max_attempts,
-        scheduled_for=job.scheduled_for,
-    )
-
-
-def _fingerprint(job: AnyJobCreate) -> str:
+def _fingerprint(job: NewJob) -> str:
     """Same request body, same fingerprint (after defaults are filled in)."""
-    canonical = json.dumps(job.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    fields = {
+        "type": job.type,
+        "priority": job.priority,
+        "payload": job.payload,
+        "max_attempts": job.max_attempts,
+        "scheduled_for": job.scheduled_for.isoformat() if job.scheduled_for else None,
+        "concurrency_key": job.concurrency_key,
+    }
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -72,6 +66,7 @@ def _fingerprint(job: AnyJobCreate) -> str:
 async def create_job(
     job: Annotated[JobCreate, Body(openapi_examples=JOB_CREATE_EXAMPLES)],
     store: StoreDep,
+    catalog: CatalogDep,
     response: Response,
     idempotency_key: Annotated[
         str | None,
@@ -83,8 +78,9 @@ async def create_job(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    fingerprint = _fingerprint(job) if idempotency_key else None
-    row, created = await store.create_job(_new_job(job), idempotency_key, fingerprint)
+    (new_job,) = await new_jobs(catalog, [job], [("body",)])
+    fingerprint = _fingerprint(new_job) if idempotency_key else None
+    row, created = await store.create_job(new_job, idempotency_key, fingerprint)
     if not created:
         response.status_code = 200
     return row
@@ -99,13 +95,17 @@ async def create_job(
     },
     summary=f"Create up to {MAX_JOBS_PER_REQUEST:,} jobs at once, all or nothing",
 )
-async def create_jobs(batch: JobBatchCreate, store: StoreDep) -> dict[str, Any]:
-    return {"jobs": await store.create_jobs([_new_job(job) for job in batch.jobs])}
+async def create_jobs(
+    batch: JobBatchCreate, store: StoreDep, catalog: CatalogDep
+) -> dict[str, Any]:
+    locations = [("body", "jobs", index) for index in range(len(batch.jobs))]
+    return {"jobs": await store.create_jobs(await new_jobs(catalog, batch.jobs, locations))}
 
 
 @router.get("/jobs", response_model=JobPage, summary="Find jobs")
 async def list_jobs(
     store: StoreDep,
+    catalog: CatalogDep,
     status: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
     type: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
     priority: Annotated[
@@ -131,7 +131,8 @@ async def list_jobs(
     `total_is_estimate` is true."""
     where = JobFilter(
         statuses=params.enum_list("status", status, JobStatus),
-        types=params.enum_list("type", type, JobType),
+        types=params.type_list(type),
+        all_types=await catalog.names(),
         priorities=params.priority_list(priority),
         q=params.search_text(q),
         created_after=created_after,

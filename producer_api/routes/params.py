@@ -1,5 +1,6 @@
 """Query parameters that accept repeats and comma-separated lists (`?status=a,b&status=c`)."""
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TypeVar
@@ -7,6 +8,7 @@ from typing import TypeVar
 from fastapi.exceptions import RequestValidationError
 
 from job_contract.bounds import PRIORITIES
+from job_contract.job_types import JOB_TYPE_NAME_PATTERN
 from job_contract.text import reject_nul
 
 T = TypeVar("T")
@@ -31,6 +33,17 @@ def split_list(
 
 def enum_list(name: str, raw: list[str] | None, enum: type[E]) -> list[E]:
     return split_list(name, raw, enum, ", ".join(member.value for member in enum))
+
+
+def type_list(raw: list[str] | None) -> list[str]:
+    """Job type names: any name a type may have (one that no job has matches none)."""
+
+    def parse(item: str) -> str:
+        if not re.fullmatch(JOB_TYPE_NAME_PATTERN, item):
+            raise ValueError(item)
+        return item
+
+    return split_list("type", raw, parse, "the job type names GET /job-types lists")
 
 
 def priority_list(raw: list[str] | None) -> list[int]:

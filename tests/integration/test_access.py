@@ -25,6 +25,7 @@ PARAMETERS = {
     "token_id": str(uuid4()),
     "worker_id": "access-walker",
     "report_type": "jobs_summary",
+    "name": "no_such_type",
 }
 
 TABLES: dict[str, Mapping[Route, Access]] = {"producer": PRODUCER_API, "worker": WORKER_SERVICE}
