@@ -1,4 +1,4 @@
-"""Screenshots of a running dashboard for the README: docs/dashboard.png, jobs.png, job.png, types.png.
+"""Screenshots of a running dashboard for the README: docs/dashboard.png, jobs, job, types.
 
     JOBDECK_TOKEN=jd_… .venv/bin/python frontend/scripts/screenshots.py \
         [--url http://localhost:3001] [--job ID]
