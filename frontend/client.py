@@ -6,8 +6,8 @@ Failures become domain errors (the routes never see httpx); main.py maps each to
 import copy
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
@@ -71,6 +71,11 @@ def _detail(response: httpx.Response) -> Any:
     return body.get("detail", response.text) if isinstance(body, dict) else response.text
 
 
+def _segment(name: str) -> str:
+    """A name as one path segment, whatever was typed ("a/b" must not reach another route)."""
+    return quote(name, safe="")
+
+
 def _credentials(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -84,36 +89,27 @@ def _refusal(response: httpx.Response) -> Exception | None:
     return None
 
 
-@dataclass
-class _Shared:
-    """What every signed-in copy of the client shares: the connection pool and a cache."""
-
-    http: httpx.AsyncClient
-    # The types and their schemas are fixed for the life of an API process: asked once.
-    job_types: list[JobTypeInfo] | None = None
-
-
 class ProducerApi:
     """The producer API; `signed_in(token)` gives the client that asks as that token."""
 
     def __init__(self, http: httpx.AsyncClient) -> None:
-        self._shared = _Shared(http)
+        self._http = http
         self._headers: dict[str, str] = {}
 
     def signed_in(self, token: str) -> "ProducerApi":
-        """The same client (pool and cache), sending `token`."""
+        """The same client (its connection pool), sending `token`."""
         signed_in = copy.copy(self)
         signed_in._headers = _credentials(token)
         return signed_in
 
     @property
     def url(self) -> str:
-        return str(self._shared.http.base_url)
+        return str(self._http.base_url)
 
     async def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
         headers = {**self._headers, **options.pop("headers", {})}
         try:
-            response = await self._shared.http.request(method, path, headers=headers, **options)
+            response = await self._http.request(method, path, headers=headers, **options)
         except httpx.TransportError as error:
             raise ApiUnavailable(self.url, "did not answer") from error
         if response.is_success:
@@ -181,10 +177,22 @@ class ProducerApi:
         )
 
     async def job_types(self) -> list[JobTypeInfo]:
-        if self._shared.job_types is None:
-            response = await self._send("GET", "/job-types")
-            self._shared.job_types = JobTypeList.model_validate_json(response.content).types
-        return self._shared.job_types
+        # Asked every time: types are registered, changed and deleted while the API runs.
+        response = await self._send("GET", "/job-types")
+        return JobTypeList.model_validate_json(response.content).types
+
+    async def change_job_type(self, name: str, changes: dict[str, Any]) -> JobTypeInfo:
+        """PATCH the type's controls: only those in `changes`; None lifts a limit."""
+        response = await self._send("PATCH", f"/job-types/{_segment(name)}", json=changes)
+        return JobTypeInfo.model_validate_json(response.content)
+
+    async def register_job_type(self, name: str, schema: dict[str, Any], description: str) -> None:
+        """PUT a custom type; the API judges the name, the schema and the description."""
+        body = {"schema": schema, "description": description}
+        await self._send("PUT", f"/job-types/{_segment(name)}", json=body)
+
+    async def delete_job_type(self, name: str) -> None:
+        await self._send("DELETE", f"/job-types/{_segment(name)}")
 
 
 class WorkerService:

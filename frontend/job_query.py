@@ -4,6 +4,7 @@ Parsing is forgiving: a value the list does not know is dropped, so an edited or
 bookmark still opens a page. `url()` writes only what differs from the defaults.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlencode
@@ -57,12 +58,16 @@ class JobQuery:
     limit: int = DEFAULT_PAGE_SIZE
 
     @classmethod
-    def from_params(cls, params: QueryParams) -> "JobQuery":
+    def from_params(
+        cls, params: QueryParams, type_names: Collection[str] = tuple(JobType)
+    ) -> "JobQuery":
+        """The list asked for; unknown values (an old or edited link) are dropped. The type
+        names are the registered ones: custom types filter like built-ins."""
         limit = _positive_int(params.get("limit"), cls.limit)
         return cls(
             q=params.get("q", "").strip()[:MAX_SEARCH_CHARS],
             statuses=_known(params.getlist("status"), {s.value for s in JobStatus}),
-            types=_known(params.getlist("type"), {t.value for t in JobType}),
+            types=_known(params.getlist("type"), set(type_names)),
             priority=_one_of(params.get("priority"), PRIORITIES, ""),
             sort=_one_of(params.get("sort"), SORT_KEYS, cls.sort),
             order=_one_of(params.get("order"), ("asc", "desc"), cls.order),

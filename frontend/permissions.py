@@ -13,6 +13,9 @@ CREATE_JOB: Route = ("POST", "/jobs")
 CANCEL_JOB: Route = ("DELETE", "/jobs/{job_id}")
 RETRY_JOB: Route = ("POST", "/jobs/{job_id}/retry")
 BULK_ACTION: Route = ("POST", "/jobs/bulk")
+CHANGE_TYPE: Route = ("PATCH", "/job-types/{name}")
+REGISTER_TYPE: Route = ("PUT", "/job-types/{name}")
+DELETE_TYPE: Route = ("DELETE", "/job-types/{name}")
 
 
 def may(role: Role | None, route: Route) -> bool:
@@ -38,6 +41,9 @@ class Permissions:
     cancel_jobs: bool = False
     retry_jobs: bool = False
     bulk_actions: bool = False
+    change_types: bool = False
+    register_types: bool = False
+    delete_types: bool = False
 
     @classmethod
     def of(cls, role: Role | None) -> "Permissions":
@@ -48,4 +54,7 @@ class Permissions:
             cancel_jobs=may(role, CANCEL_JOB),
             retry_jobs=may(role, RETRY_JOB),
             bulk_actions=may(role, BULK_ACTION),
+            change_types=may(role, CHANGE_TYPE),
+            register_types=may(role, REGISTER_TYPE),
+            delete_types=may(role, DELETE_TYPE),
         )

@@ -65,16 +65,10 @@ def _fragment(request: Request, template: str, context: Mapping[str, Any]) -> st
     return str(head) + main
 
 
-def render(
-    request: Request,
-    template: str,
-    context: Mapping[str, Any],
-    status_code: int = 200,
-    headers: Mapping[str, str] | None = None,
-) -> HTMLResponse:
+def _context(request: Request, context: Mapping[str, Any]) -> dict[str, Any]:
     # Who is signed in (None on the sign-in page), and what their role lets the page offer.
     session: Session | None = request.scope.get("state", {}).get("session")
-    context = {
+    return {
         "request": request,
         "settings": request.app.state.settings,
         "now": datetime.now(UTC),
@@ -82,6 +76,29 @@ def render(
         "may": Permissions.of(session.role if session else None),
         **context,
     }
+
+
+def render_part(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A template that is one part of a page (a table row), whoever asks."""
+    html = environment.get_template(template).render(_context(request, context))
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Vary"] = VARY
+    return response
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    context = _context(request, context)
     if is_htmx(request):
         html = _fragment(request, template, context)
     else:

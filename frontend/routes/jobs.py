@@ -14,11 +14,15 @@ from frontend.deps import ApiDep
 from frontend.downloads import filename_of, safe_filename
 from frontend.job_query import PAGE_SIZES, PRIORITIES, JobQuery
 from frontend.templating import is_htmx, render
-from job_contract import JobAction, JobPublic, JobStatus, JobType
+from job_contract import JobAction, JobPublic, JobStatus
 from job_contract.artifacts import download_headers
 from job_contract.bounds import MAX_SEARCH_CHARS
 
 router = APIRouter()
+
+
+async def _type_names(api: ProducerApi) -> list[str]:
+    return [job_type.name for job_type in await api.job_types()]
 
 
 def parse_job_id(raw: str) -> UUID:
@@ -32,6 +36,7 @@ async def _list_page(
     request: Request,
     api: ProducerApi,
     query: JobQuery,
+    type_names: list[str],
     bulk: BulkPanel | None = None,
 ) -> HTMLResponse:
     jobs = await api.list_jobs(query.api_params())
@@ -42,7 +47,7 @@ async def _list_page(
         "bulk_actions": BULK_WORDING,
         "selected": {str(job_id) for job_id in bulk.ids} if bulk and not bulk.outcome else set(),
         "statuses": list(JobStatus),
-        "types": list(JobType),
+        "types": type_names,
         "priorities": PRIORITIES,
         "page_sizes": PAGE_SIZES,
         "max_search_chars": MAX_SEARCH_CHARS,
@@ -54,7 +59,8 @@ async def _list_page(
 
 @router.get("/jobs", response_class=HTMLResponse)
 async def job_list(request: Request, api: ApiDep) -> HTMLResponse:
-    return await _list_page(request, api, JobQuery.from_params(request.query_params))
+    names = await _type_names(api)
+    return await _list_page(request, api, JobQuery.from_params(request.query_params, names), names)
 
 
 @router.post("/jobs/bulk", response_class=HTMLResponse)
@@ -64,18 +70,22 @@ async def bulk_action(request: Request, api: ApiDep) -> HTMLResponse:
     Either way the answer is the list the form came from, so it works without JavaScript.
     """
     form = await request.form()
-    query = JobQuery.from_params(QueryParams(str(form.get("list_query", ""))))
+    list_query = QueryParams(str(form.get("list_query", "")))
+    names = await _type_names(api)
+    query = JobQuery.from_params(list_query, names)
     action = _action(str(form.get("action", "")))
     ids = list(dict.fromkeys(_uuids(form.getlist("ids"))))
     if action is None:
-        return await _list_page(request, api, query, BulkPanel(None, problem="Unknown action."))
+        return await _list_page(
+            request, api, query, names, BulkPanel(None, problem="Unknown action.")
+        )
     if not ids:
         problem = "Select at least one job first."
-        return await _list_page(request, api, query, BulkPanel(action, problem=problem))
+        return await _list_page(request, api, query, names, BulkPanel(action, problem=problem))
     if form.get("confirmed") != "yes":
-        return await _list_page(request, api, query, BulkPanel(action, ids))
+        return await _list_page(request, api, query, names, BulkPanel(action, ids))
     outcome = await api.bulk(action, ids)
-    return await _list_page(request, api, query, BulkPanel(action, ids, outcome))
+    return await _list_page(request, api, query, names, BulkPanel(action, ids, outcome))
 
 
 def _action(value: str) -> JobAction | None:

@@ -34,6 +34,7 @@ async def _form(api: ProducerApi, requested_type: str) -> JobForm:
         job_type=chosen,
         types=list(job_types),
         fields=payload_fields(job_types[chosen].payload_schema),
+        blurbs={name: job_type.description for name, job_type in job_types.items()},
     )
 
 
@@ -71,11 +72,12 @@ async def create_job(request: Request, api: ApiDep) -> Response:
     form = await _form(api, submitted.get("type", ""))
     form.values = submitted
     form.idempotency_key = _idempotency_key(submitted.get("idempotency_key"))
-    body = job_request(form.job_type, form.fields, submitted)
+    body, problems = job_request(form.job_type, form.fields, submitted)
     try:
         job = await api.create_job(body, form.idempotency_key)
     except InvalidRequest as invalid:
-        form.errors = field_errors(form.job_type, invalid.errors)
+        # What the form could not read says more than the API's "not an integer".
+        form.errors = {**field_errors(form.job_type, invalid.errors, form.names), **problems}
     except Conflict:
         # The same form was sent before with other values (back button, edits, submit).
         form.errors = {"form": ALREADY_USED}

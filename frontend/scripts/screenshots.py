@@ -1,4 +1,4 @@
-"""Screenshots of a running dashboard for the README: docs/dashboard.png, jobs.png, job.png.
+"""Screenshots of a running dashboard for the README: docs/dashboard.png, jobs, job, types.
 
     JOBDECK_TOKEN=jd_… .venv/bin/python frontend/scripts/screenshots.py \
         [--url http://localhost:3001] [--job ID]
@@ -45,7 +45,7 @@ async def main(url: str, job_id: str | None, token: str) -> None:
         page = await browser.new_page(base_url=url, viewport={"width": 1280, "height": 900})
         await _sign_in(page, token)
         job = f"/jobs/{job_id}" if job_id else await _a_telling_job(page)
-        shots = {"dashboard.png": "/", "jobs.png": "/jobs", "job.png": job}
+        shots = {"dashboard.png": "/", "jobs.png": "/jobs", "job.png": job, "types.png": "/types"}
         for name, path in shots.items():
             await page.goto(path)
             await page.wait_for_load_state("networkidle")

@@ -30,8 +30,17 @@ function showLiveState() {
   });
 }
 
+/** Someone is working inside a live part: an editor is open, or a field has the focus. A
+ *  refresh would throw away what they typed, so it waits until they are done. */
+function isBeingEdited(element) {
+  const focused = document.activeElement;
+  const typing = focused?.matches("input:not([type=hidden]), select, textarea") && element.contains(focused);
+  return typing || element.querySelector("details[open], [data-editing]") !== null;
+}
+
 document.addEventListener("htmx:beforeRequest", (event) => {
-  if (event.detail.elt.hasAttribute("data-poll") && (document.hidden || isPaused())) {
+  const element = event.detail.elt;
+  if (element.hasAttribute("data-poll") && (document.hidden || isPaused() || isBeingEdited(element))) {
     event.preventDefault();
   }
 });

@@ -22,7 +22,15 @@ async def test_no_page_logs_an_error(
     await claim(worker, job)
     await complete(worker, job)
 
-    for path in ("/", "/jobs", f"/jobs/{job['id']}", "/jobs/new", "/workers", "/?window=7d"):
+    for path in (
+        "/",
+        "/jobs",
+        f"/jobs/{job['id']}",
+        "/jobs/new",
+        "/types",
+        "/workers",
+        "/?window=7d",
+    ):
         await page.goto(path)
         await expect(page.locator("h1")).to_be_visible()
     await page.goto("/")

@@ -103,3 +103,56 @@ async def fail(
     body = {"error": error, "retryable": False}
     response = await worker.post(f"/fail/{job['id']}", json=body)
     assert response.status_code == 200, response.text
+
+
+async def reset_job_types(api: httpx.AsyncClient) -> None:
+    """The built-ins back to no controls and no custom type left: clean_db empties the jobs
+    but keeps the job_types rows (the built-ins are the migration's)."""
+    listed = (await api.get("/job-types")).json()["types"]
+    lifted = {
+        "paused": False,
+        "concurrency": None,
+        "key_concurrency": None,
+        "rate_limit": None,
+        "timeout_seconds": None,
+        "default_max_attempts": None,
+    }
+    for job_type in listed:
+        if job_type["builtin"]:
+            response = await api.patch(f"/job-types/{job_type['name']}", json=lifted)
+            assert response.status_code == 200, response.text
+        else:
+            response = await api.delete(f"/job-types/{job_type['name']}")
+            assert response.status_code == 204, response.text
+
+
+async def register_type(
+    api: httpx.AsyncClient, name: str, schema: dict[str, Any], description: str = ""
+) -> None:
+    response = await api.put(
+        f"/job-types/{name}", json={"schema": schema, "description": description}
+    )
+    assert response.status_code == 201, response.text
+
+
+# A custom type with one of each kind of input the form builds.
+RESIZE_IMAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["url", "width", "format"],
+    "additionalProperties": False,
+    "properties": {
+        "url": {"type": "string", "minLength": 1, "maxLength": 2000},
+        "width": {"type": "integer", "minimum": 1, "maximum": 10000},
+        "quality": {"type": "number", "minimum": 0, "maximum": 1},
+        "format": {"enum": ["png", "jpeg", "webp"]},
+        "sharpen": {"type": "boolean"},
+        "taken_on": {"type": "string", "format": "date"},
+        "crop": {
+            "type": "object",
+            "required": ["x", "y"],
+            "additionalProperties": False,
+            "properties": {"x": {"type": "integer"}, "y": {"type": "integer"}},
+        },
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+}

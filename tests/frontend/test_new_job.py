@@ -3,8 +3,9 @@
 import re
 
 import httpx
+import pytest
 
-from tests.frontend.arrange import email_form
+from tests.frontend.arrange import RESIZE_IMAGE, email_form, register_type, reset_job_types
 
 FIELDS = {"HX-Request": "true", "HX-Target": "payload-fields"}
 
@@ -100,3 +101,71 @@ async def test_sending_the_same_form_twice_creates_one_job(
 
     assert first.headers["location"] == second.headers["location"]
     assert (await api.get("/jobs")).json()["total"] == 1
+
+
+@pytest.fixture
+async def resize_image(api: httpx.AsyncClient) -> str:
+    """A custom type registered for one test (clean_db has emptied the jobs before)."""
+    await reset_job_types(api)
+    await register_type(api, "resize_image", RESIZE_IMAGE, "Resize an image")
+    return "resize_image"
+
+
+def resize_form(**overrides: str) -> dict[str, str]:
+    return {
+        "type": "resize_image",
+        "payload.url": "https://example.com/cat.png",
+        "payload.width": "640",
+        "payload.quality": "0.5",
+        "payload.format": "png",
+        "payload.sharpen": "on",
+        "payload.taken_on": "2026-11-01",
+        "payload.crop.x": "3",
+        "payload.crop.y": "4",
+        "payload.tags": '["cats"]',
+        "priority": "3",
+        "concurrency_key": "customer-7",
+        **overrides,
+    }
+
+
+async def test_a_custom_types_form_creates_its_job_with_typed_values(
+    web: httpx.AsyncClient, api: httpx.AsyncClient, resize_image: str
+) -> None:
+    page = (await web.get(f"/jobs/new?type={resize_image}")).text
+    assert 'type="checkbox" id="field-payload-sharpen"' in page
+    assert 'id="field-payload-width" name="payload.width" required' in page
+
+    response = await web.post("/jobs/new", data=resize_form())
+
+    assert response.status_code == 303
+    job = (await api.get(response.headers["location"])).json()
+    assert (job["type"], job["concurrency_key"]) == ("resize_image", "customer-7")
+    assert job["payload"] == {
+        "url": "https://example.com/cat.png",
+        "width": 640,
+        "quality": 0.5,
+        "format": "png",
+        "sharpen": True,
+        "taken_on": "2026-11-01",
+        "crop": {"x": 3, "y": 4},
+        "tags": ["cats"],
+    }
+
+
+async def test_a_custom_types_schema_errors_sit_beside_their_fields(
+    web: httpx.AsyncClient, api: httpx.AsyncClient, resize_image: str
+) -> None:
+    form = resize_form(
+        **{"payload.width": "0", "payload.crop.y": "", "payload.tags": '["cats", 5]'}
+    )
+
+    response = await web.post("/jobs/new", data=form)
+
+    page = response.text
+    assert response.status_code == 422
+    for field in ("payload-width", "payload-crop-y", "payload-tags"):
+        assert f'<p class="field-error" id="field-{field}-error">' in page, field
+    assert 'href="#field-payload-crop-y">Crop y:' in page
+    assert ">[&#34;cats&#34;, 5]</textarea>" in page  # kept as typed
+    assert (await api.get("/jobs")).json()["total"] == 0

@@ -17,7 +17,7 @@ from tests.eventually import eventually
 from tests.factories import create_job, notification_job
 from tests.frontend.arrange import dashboard, sign_in, signed_in
 
-PAGES = ["/", "/jobs", "/jobs/new", "/workers", f"/jobs/{uuid.uuid4()}", "/no/such/page"]
+PAGES = ["/", "/jobs", "/jobs/new", "/types", "/workers", f"/jobs/{uuid.uuid4()}", "/no/such/page"]
 
 
 def set_cookie(response: httpx.Response) -> Any:

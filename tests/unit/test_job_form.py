@@ -57,14 +57,17 @@ def test_the_request_nests_dotted_names_and_leaves_blanks_out() -> None:
         "payload.smuggled": "ignored",
     }
 
-    assert job_request("report", fields, form) == {
-        "type": "report",
-        "priority": "4",
-        "payload": {
-            "report_type": "failures",
-            "date_range": {"start": "2026-11-01", "end": "2026-11-02"},
+    assert job_request("report", fields, form) == (
+        {
+            "type": "report",
+            "priority": 4,
+            "payload": {
+                "report_type": "failures",
+                "date_range": {"start": "2026-11-01", "end": "2026-11-02"},
+            },
         },
-    }
+        {},
+    )
 
 
 def test_api_errors_are_placed_by_field_name() -> None:
