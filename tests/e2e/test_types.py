@@ -16,17 +16,11 @@ from devstack import processes
 from jobdeck_access.roles import Role
 from tests.eventually import eventually
 from tests.factories import create_job, email_job, notification_job
-from tests.frontend.arrange import RESIZE_IMAGE, register_type, reset_job_types
+from tests.frontend.arrange import RESIZE_IMAGE, register_type
 
 pytestmark = pytest.mark.browser
 
 JOB_PAGE = re.compile(r"/jobs/[0-9a-f-]{36}$")
-
-
-@pytest.fixture(autouse=True)
-async def plain_types(api: httpx.AsyncClient) -> None:
-    """Each test starts from the built-ins with no controls (clean_db emptied the jobs)."""
-    await reset_job_types(api)
 
 
 async def test_create_a_job_of_a_custom_type_through_its_generated_form(

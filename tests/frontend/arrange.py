@@ -105,27 +105,6 @@ async def fail(
     assert response.status_code == 200, response.text
 
 
-async def reset_job_types(api: httpx.AsyncClient) -> None:
-    """The built-ins back to no controls and no custom type left: clean_db empties the jobs
-    but keeps the job_types rows (the built-ins are the migration's)."""
-    listed = (await api.get("/job-types")).json()["types"]
-    lifted = {
-        "paused": False,
-        "concurrency": None,
-        "key_concurrency": None,
-        "rate_limit": None,
-        "timeout_seconds": None,
-        "default_max_attempts": None,
-    }
-    for job_type in listed:
-        if job_type["builtin"]:
-            response = await api.patch(f"/job-types/{job_type['name']}", json=lifted)
-            assert response.status_code == 200, response.text
-        else:
-            response = await api.delete(f"/job-types/{job_type['name']}")
-            assert response.status_code == 204, response.text
-
-
 async def register_type(
     api: httpx.AsyncClient, name: str, schema: dict[str, Any], description: str = ""
 ) -> None:

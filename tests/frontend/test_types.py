@@ -14,14 +14,7 @@ from tests.frontend.arrange import (
     complete,
     fail,
     register_type,
-    reset_job_types,
 )
-
-
-@pytest.fixture(autouse=True)
-async def plain_types(api: httpx.AsyncClient) -> None:
-    """Each test starts from the built-ins with no controls (clean_db emptied the jobs)."""
-    await reset_job_types(api)
 
 
 def row_of(page: str, name: str) -> str:
