@@ -1,0 +1,63 @@
+"""Which job types have a limit, as this service last read them.
+
+A claim first runs the fast statement, which skips paused and limited types; it then tries
+the limited types it covers one by one, each under its type's lock (queries.sql). Which
+types those are is read at start and again whenever the job_types trigger sends NOTIFY
+jobdeck_job_types. The claim re-reads each type's controls itself, so a stale list can only
+delay a claim of a newly limited type until the refresh, never break a limit.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+from worker_service.store import WorkerStore
+
+logger = logging.getLogger("worker_service.limited_types")
+
+
+class LimitedTypes:
+    def __init__(self, store: WorkerStore, on_refreshed: Callable[[], None]) -> None:
+        self._store = store
+        self._on_refreshed = on_refreshed  # claims that found nothing look again
+        self._names: tuple[str, ...] = ()
+        self._turn = 0
+        self._refreshing: asyncio.Task[None] | None = None
+        self._stale_again = False
+
+    async def refresh(self) -> None:
+        self._names = tuple(await self._store.limited_types())
+        self._on_refreshed()
+
+    def covered(self, types: Sequence[str] | None) -> list[str]:
+        """The limited types a claim for `types` (any when None) may take jobs of, starting
+        from a different one each time so that no limited type is always served last."""
+        names = [name for name in self._names if types is None or name in types]
+        if len(names) < 2:
+            return names
+        self._turn = (self._turn + 1) % len(names)
+        return names[self._turn :] + names[: self._turn]
+
+    def changed(self) -> None:
+        """The controls changed (or notifications were lost): read them again, once for any
+        number of changes that arrive meanwhile."""
+        if self._refreshing is not None:
+            self._stale_again = True
+            return
+        self._refreshing = asyncio.get_running_loop().create_task(self._refresh_until_current())
+
+    async def stop(self) -> None:
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+
+    async def _refresh_until_current(self) -> None:
+        try:
+            while True:
+                self._stale_again = False
+                await self.refresh()
+                if not self._stale_again:
+                    return
+        except Exception as error:  # the database away: the listener's reconnect asks again
+            logger.warning("could not read the job types' controls: %s", error)
+        finally:
+            self._refreshing = None
