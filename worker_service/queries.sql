@@ -18,8 +18,8 @@
 -- Why two paths (issue #11, measured with `make bench-worker --controls …`): most types have
 -- no limit, and for them this statement stays what it was plus one filter on job_types, read
 -- in the same statement (so a pause or a new limit holds from the next claim, in every worker
--- service). job_types is tiny: the filter is a hashed subplan evaluated once, and the scan
--- keeps jobs_claim_idx. A limited type's claim must count what is processing and serialise
+-- service). job_types is tiny: the filter is an InitPlan evaluated once, and the scan keeps
+-- jobs_claim_idx (see the comment at the filter). A limited type's claim must count what is processing and serialise
 -- with every other claim of that type, which unlimited types must not pay for.
 WITH claimable AS (
     SELECT id
@@ -28,11 +28,18 @@ WITH claimable AS (
     WHERE status = 'pending'
       AND (scheduled_for IS NULL OR scheduled_for <= now())
       AND ($3::text[] IS NULL OR type = ANY($3::text[]))
-      AND type IN (
+      -- The types left out, computed once (an InitPlan). Written so that the planner expects
+      -- the filter to keep most rows, as it does: `type IN (…)` becomes a semi-join and
+      -- `type <> ALL (…)` is estimated from type's few distinct values against a guessed 10
+      -- array elements; either way it expects ~1 % to pass and, for a batch, reads and sorts
+      -- every pending job instead of walking jobs_claim_idx (EXPLAIN ANALYZE, 50 jobs of
+      -- 5,000 pending: 5.4 ms against 1.6). `type || ''` has no statistics, so each element
+      -- counts as 0.5 % of rows.
+      AND (type || '') <> ALL (ARRAY(
           SELECT name FROM job_types
-          WHERE NOT paused AND concurrency IS NULL AND key_concurrency IS NULL
-            AND rate_limit_jobs IS NULL
-      )
+          WHERE paused OR concurrency IS NOT NULL OR key_concurrency IS NOT NULL
+             OR rate_limit_jobs IS NOT NULL
+      ))
     ORDER BY priority DESC, created_at, id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
