@@ -401,11 +401,11 @@ class Budget:
 async def claim_and_complete(
     store: WorkerStore, worker_id: str, batch: int, until: float, limited: list[str]
 ) -> int:
-    """One connection's loop, as a runner slot would do it without HTTP: claim (from the
-    limited types too, as the service's ClaimBatcher does), complete."""
+    """One connection's loop, as a runner slot would do it without HTTP: claim (as the
+    service's ClaimBatcher does when every type is limited: type by type), complete."""
     done = 0
     while time.monotonic() < until:
-        claimed = await store.claim(worker_id, batch, None)
+        claimed = [] if limited else await store.claim(worker_id, batch, None)
         for job_type in limited:
             if len(claimed) < batch:
                 claimed += await store.claim_limited(worker_id, batch - len(claimed), job_type)
@@ -425,7 +425,7 @@ async def raw_round(
     await monitor.execute(RESET_TABLES)
     await insert_round(monitor, jobs)
     phase.plans = phase.plans or await statement_plans(monitor, phase.batch_size)
-    limited = await store.limited_types()
+    limited = [state.name for state in await store.type_controls() if state.limited]
     before = await meter.sample()
     until = time.monotonic() + ROUND_TIME_CAP_S
     loops = [

@@ -65,7 +65,11 @@ class ClaimBatcher:
     async def _claim(
         self, worker_id: str, wanted: int, types: tuple[str, ...] | None
     ) -> list[Claim]:
-        claims = await self._store.claim(worker_id, wanted, types)
+        free = self._limited.free(types)
+        if free is None:
+            claims = await self._store.claim(worker_id, wanted, types)
+        else:
+            claims = await self._store.claim_of_types(worker_id, wanted, free) if free else []
         for job_type in self._limited.covered(types):
             if len(claims) >= wanted:
                 break

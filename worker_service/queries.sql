@@ -66,6 +66,55 @@ SELECT claimed.*,
 FROM claimed JOIN job_types ON job_types.name = claimed.type
 ORDER BY claimed.priority DESC, claimed.created_at, claimed.id;
 
+-- name: job_claim_of_types
+-- job_claim for a list of types $3 when some types are paused or limited (whose jobs may fill
+-- the head of jobs_claim_idx: walking past a paused type's backlog on every claim would cost
+-- a scan of it). Each type's most urgent jobs are read from jobs_claim_by_type_idx, at most
+-- $2 per type, and the most urgent $2 of those are claimed; a type paused or limited since
+-- the caller's list was made is left out here too.
+WITH claimable AS (
+    SELECT candidate.id
+    FROM unnest($3::text[]) AS wanted (type)
+    CROSS JOIN LATERAL (
+        SELECT id, priority, created_at
+        FROM jobs
+        WHERE status = 'pending'
+          AND jobs.type = wanted.type
+          AND (scheduled_for IS NULL OR scheduled_for <= now())
+        ORDER BY priority DESC, created_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+    ) AS candidate
+    WHERE wanted.type NOT IN (
+        SELECT name FROM job_types
+        WHERE paused OR concurrency IS NOT NULL OR key_concurrency IS NOT NULL
+           OR rate_limit_jobs IS NOT NULL
+    )
+    ORDER BY candidate.priority DESC, candidate.created_at, candidate.id
+    LIMIT $2
+), claimed AS (
+    UPDATE jobs
+    SET status = 'processing',
+        attempts = jobs.attempts + 1,
+        locked_by = $1,
+        locked_until = now() + make_interval(secs => $4),
+        claimed_at = now(),
+        updated_at = now()
+    -- An id array rather than a join: the plan stays a primary-key lookup even when the
+    -- planner cannot know how many rows LIMIT $2 keeps (a cached generic plan).
+    WHERE jobs.id = ANY (ARRAY(SELECT id FROM claimable))
+    RETURNING jobs.*
+), logged AS (
+    INSERT INTO job_events (job_id, kind, attempt, worker_id)
+    SELECT id, 'claimed', attempts, locked_by FROM claimed
+)
+SELECT claimed.*,
+       extract(epoch FROM claimed.claimed_at
+                     - coalesce(claimed.scheduled_for, claimed.created_at))::float8 AS waited_seconds,
+       job_types.timeout_seconds
+FROM claimed JOIN job_types ON job_types.name = claimed.type
+ORDER BY claimed.priority DESC, claimed.created_at, claimed.id;
+
 -- name: job_type_lock
 -- Serialise the claims of limited type $1 across every worker service, until the transaction
 -- ends. Run as a statement of its own before job_claim_limited: under READ COMMITTED that
@@ -184,12 +233,13 @@ SELECT *, extract(epoch FROM claimed_at - coalesce(scheduled_for, created_at))::
 FROM claimed
 ORDER BY priority DESC, created_at, id;
 
--- name: job_type_list_limited
--- The unpaused types with a limit: a claim tries them one by one after job_claim.
-SELECT name
+-- name: job_type_list_controls
+-- Every type, whether it is paused, and whether it has a limit: which claim statements a
+-- claim needs (limited_types.py).
+SELECT name, paused,
+       (concurrency IS NOT NULL OR key_concurrency IS NOT NULL OR rate_limit_jobs IS NOT NULL)
+           AS limited
 FROM job_types
-WHERE NOT paused
-  AND (concurrency IS NOT NULL OR key_concurrency IS NOT NULL OR rate_limit_jobs IS NOT NULL)
 ORDER BY name;
 
 -- name: job_type_rate_slots_fill

@@ -30,7 +30,7 @@ from worker_service.errors import (
     JobNotHeld,
     OutcomeRefused,
 )
-from worker_service.records import Claim, Completion, FinishedAttempt
+from worker_service.records import Claim, Completion, FinishedAttempt, TypeControlState
 from worker_service.runners import REMEMBERED_FOR, RunnerSeen, runner_status
 
 QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
@@ -108,12 +108,20 @@ class WorkerStore:
             )
         return [_claim(row) for row in rows]
 
-    async def limited_types(self) -> list[str]:
-        """The unpaused types with a limit, each given the rate slots its limit needs."""
+    async def claim_of_types(self, worker_id: str, limit: int, types: Sequence[str]) -> list[Claim]:
+        """As `claim`, for these types only, read type by type (see job_claim_of_types)."""
+        rows = await self._fast.fetch(
+            QUERIES["job_claim_of_types"], worker_id, limit, list(types), self._lease_seconds
+        )
+        return [_claim(row) for row in rows]
+
+    async def type_controls(self) -> list[TypeControlState]:
+        """Every type, paused or limited or neither; rate-limited types are given the rate
+        slots their limit needs first."""
         async with self._durable.acquire() as connection, connection.transaction():
             await connection.execute(QUERIES["job_type_rate_slots_fill"])
-            rows = await connection.fetch(QUERIES["job_type_list_limited"])
-        return [row["name"] for row in rows]
+            rows = await connection.fetch(QUERIES["job_type_list_controls"])
+        return [TypeControlState(row["name"], row["paused"], row["limited"]) for row in rows]
 
     async def next_claimable_in(self, types: Sequence[str] | None) -> float | None:
         """Seconds until a scheduled or backing-off job becomes claimable, or a rate slot

@@ -50,6 +50,20 @@ async def test_a_paused_type_is_not_claimed_while_others_are(
     assert {(await statuses(db))[job_id] for job_id in emails} == {"pending"}
 
 
+async def test_with_a_type_paused_the_others_are_still_claimed_most_urgent_first(
+    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+) -> None:
+    await type_controls.set("report", paused=True)
+    await insert_jobs(db, 50, type="report", priority=5)
+    low = await insert_jobs(db, type="email", priority=1)
+    high = await insert_jobs(db, type="notification", priority=4)
+    middle = await insert_jobs(db, type="email", priority=3)
+
+    claimed = await claim(worker, "limit=3&types=email,notification,report")
+
+    assert [job["id"] for job in claimed] == high + middle + low
+
+
 async def test_lifting_a_pause_wakes_a_waiting_claim(
     worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
 ) -> None:
