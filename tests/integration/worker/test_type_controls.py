@@ -359,6 +359,41 @@ async def racing_store(database_url: str) -> AsyncIterator[WorkerStore]:
         await fast.close()
 
 
+@pytest.mark.parametrize(
+    ("controls", "per_key", "limit"),
+    [({"concurrency": 3}, False, 3), ({"key_concurrency": 1}, True, 1)],
+    ids=["concurrency", "key_concurrency"],
+)
+async def test_limits_hold_with_8_claimers_racing_in_the_database(
+    racing_store: WorkerStore,
+    db: asyncpg.Connection,
+    type_controls: TypeControls,
+    controls: dict[str, int],
+    per_key: bool,
+    limit: int,
+) -> None:
+    """No HTTP between the claimers and the database: their claims overlap the most."""
+    await type_controls.set("email", **controls)
+    for key in ("a", "b"):
+        await insert_jobs(db, 40, type="email", concurrency_key=key)
+    finished = 0
+
+    async def claimer(index: int) -> None:
+        nonlocal finished
+        while finished < 80:
+            claimed = await racing_store.claim_limited(f"r-{index}", 2, "email")
+            for each in claimed:
+                job = each.job
+                await racing_store.complete_one(Completion(job["id"], job["attempts"], None), None)
+                finished += 1
+            if not claimed:
+                await asyncio.sleep(0.001)  # all slots taken: let a completion land
+
+    await asyncio.wait_for(asyncio.gather(*(claimer(i) for i in range(CLAIMERS))), 120)
+
+    assert await most_processing_at_once(db, "email", per_key=per_key) == limit
+
+
 @pytest.mark.parametrize("seed", range(6))
 async def test_random_limits_and_job_mixes_hold_in_the_ledger(
     racing_store: WorkerStore, db: asyncpg.Connection, type_controls: TypeControls, seed: int
