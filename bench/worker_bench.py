@@ -207,10 +207,33 @@ async def statement_plans(monitor: asyncpg.Connection, batch: int) -> dict[str, 
     ids = [uuid.uuid4() for _ in range(batch)]
     return {
         "claim": await plan_of(monitor, QUERIES["job_claim"], "bench", batch, None, 60.0),
+        "claim_limited": await plan_of(
+            monitor, QUERIES["job_claim_limited"], "bench", batch, "email", 60.0
+        ),
         "complete": await plan_of(
             monitor, QUERIES["job_complete"], ids, [1] * batch, ["{}"] * batch, "bench"
         ),
     }
+
+
+# --controls: limits set on every type before the first phase (SPEC, Job types). `loose` never
+# binds, so it measures what counting and the per-type lock cost; `keys` gives each job one of
+# 10,000 concurrency keys (by a column default, so every insert below gets one) with a limit
+# of one job per key.
+CONTROLS: dict[str, list[str]] = {
+    "none": [],
+    "loose": [
+        "UPDATE job_types SET concurrency = 1000, rate_limit_jobs = 100000, rate_limit_seconds = 1",
+        "INSERT INTO job_type_rate_slots (type, slot) "
+        "SELECT name, generate_series(1, 100000) FROM job_types",
+    ],
+    "keys": [
+        "CREATE SEQUENCE bench_concurrency_keys",
+        "ALTER TABLE jobs ALTER COLUMN concurrency_key "
+        "SET DEFAULT 'key-' || nextval('bench_concurrency_keys') % 10000",
+        "UPDATE job_types SET key_concurrency = 1",
+    ],
+}
 
 
 # --- CPU accounting ------------------------------------------------------------------------
@@ -375,11 +398,17 @@ class Budget:
 # --- (a) raw SQL -----------------------------------------------------------------------------
 
 
-async def claim_and_complete(store: WorkerStore, worker_id: str, batch: int, until: float) -> int:
-    """One connection's loop, as a runner slot would do it without HTTP: claim, complete."""
+async def claim_and_complete(
+    store: WorkerStore, worker_id: str, batch: int, until: float, limited: list[str]
+) -> int:
+    """One connection's loop, as a runner slot would do it without HTTP: claim (as the
+    service's ClaimBatcher does when every type is limited: type by type), complete."""
     done = 0
     while time.monotonic() < until:
-        claimed = await store.claim(worker_id, batch, None)
+        claimed = [] if limited else await store.claim(worker_id, batch, None)
+        for job_type in limited:
+            if len(claimed) < batch:
+                claimed += await store.claim_limited(worker_id, batch - len(claimed), job_type)
         if not claimed:
             break
         completed = await store.complete(
@@ -396,10 +425,11 @@ async def raw_round(
     await monitor.execute(RESET_TABLES)
     await insert_round(monitor, jobs)
     phase.plans = phase.plans or await statement_plans(monitor, phase.batch_size)
+    limited = [state.name for state in await store.type_controls() if state.limited]
     before = await meter.sample()
     until = time.monotonic() + ROUND_TIME_CAP_S
     loops = [
-        claim_and_complete(store, f"bench-raw-{i}", phase.batch_size, until)
+        claim_and_complete(store, f"bench-raw-{i}", phase.batch_size, until, limited)
         for i in range(phase.connections)
     ]
     done = sum(await asyncio.gather(*loops))
@@ -676,6 +706,8 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
         for name in ("server_version", "shared_buffers", "synchronous_commit", "autovacuum")
     }
     throughput: list[Throughput] = report["phases"]
+    for statement in CONTROLS[args.controls]:
+        await monitor.execute(statement)
     try:
         for key in ("a_single", "a_batch"):
             await run_throughput(url, monitor, None, key, args, budget, throughput)
@@ -867,6 +899,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--pickup-slots", type=slot_list, default=[4, 16], help="idle slots for (c) (4,16)")
     add("--budget-seconds", type=float, default=450.0, help="then one round per phase (450)")
     add("--keep", action="store_true", help="keep the database afterwards (URL printed)")
+    add("--controls", choices=list(CONTROLS), default="none", help="limits on every type (none)")
     return parser.parse_args(argv)
 
 

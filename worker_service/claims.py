@@ -5,12 +5,17 @@ statement and a commit of its own; instead, claims for the same runner and job t
 arrive while one of theirs is running wait for it to finish and then share one statement
 (`LIMIT` their combined limits), each taking its share of the jobs in claim order. An idle
 service therefore claims at once, and a busy one makes one statement per group, not per slot.
+
+A group first claims from the types with no control set (one statement), then, while it has
+room left, from each limited type it covers (a transaction per type, under that type's lock):
+a paused or full type never keeps a group from the other types' jobs.
 """
 
 import asyncio
 from collections.abc import Sequence
 
 from job_contract.bounds import MAX_CLAIM_BATCH
+from worker_service.limited_types import LimitedTypes
 from worker_service.records import Claim
 from worker_service.store import WorkerStore
 
@@ -21,8 +26,9 @@ _Waiting = tuple[int, asyncio.Future[list[Claim]]]
 
 
 class ClaimBatcher:
-    def __init__(self, store: WorkerStore) -> None:
+    def __init__(self, store: WorkerStore, limited: LimitedTypes) -> None:
         self._store = store
+        self._limited = limited
         self._waiting: dict[_Key, list[_Waiting]] = {}
         self._running: dict[_Key, asyncio.Task[None]] = {}
 
@@ -41,9 +47,7 @@ class ClaimBatcher:
         try:
             while group := self._take_group(key):
                 try:
-                    claims = await self._store.claim(
-                        worker_id, sum(limit for limit, _ in group), types
-                    )
+                    claims = await self._claim(worker_id, sum(limit for limit, _ in group), types)
                 except Exception as error:  # each request answers it (503 when the DB is away)
                     for _, share in group:
                         if not share.done():
@@ -57,6 +61,20 @@ class ClaimBatcher:
                         share.set_result(mine)
         finally:
             del self._running[key]
+
+    async def _claim(
+        self, worker_id: str, wanted: int, types: tuple[str, ...] | None
+    ) -> list[Claim]:
+        free = self._limited.free(types)
+        if free is None:
+            claims = await self._store.claim(worker_id, wanted, types)
+        else:
+            claims = await self._store.claim_of_types(worker_id, wanted, free) if free else []
+        for job_type in self._limited.covered(types):
+            if len(claims) >= wanted:
+                break
+            claims += await self._store.claim_limited(worker_id, wanted - len(claims), job_type)
+        return claims
 
     def _take_group(self, key: _Key) -> list[_Waiting]:
         """The oldest waiting claims whose limits add up to at most MAX_CLAIM_BATCH."""

@@ -28,6 +28,7 @@ from worker_service import routes
 from worker_service.claims import ClaimBatcher
 from worker_service.errors import JobNotFound, OutcomeRefused, ReportNotFound
 from worker_service.json_responses import error_response, json_response
+from worker_service.limited_types import LimitedTypes
 from worker_service.openapi import openapi_document
 from worker_service.parsing import RequestInvalid
 from worker_service.rescuer import Rescuer
@@ -84,14 +85,18 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     token_pool = await create_token_pool(url)
     app.state.verifier = TokenVerifier(TokenStore(token_pool), settings.token_cache_seconds)
     listener = JobsPendingListener(url)
-    await listener.start()
+    limited = LimitedTypes(store, on_refreshed=listener.wake_all)
+    listener.on_types_changed(limited.changed)
+    await listener.start()  # listening before the first read: no change slips between
+    await limited.refresh()
     app.state.store, app.state.listener = store, listener
-    app.state.claims = ClaimBatcher(store)
+    app.state.claims = ClaimBatcher(store, limited)
     try:
         async with running([Rescuer(store, settings.rescuer()), StaleRunnerSweeper(store)]):
             yield
     finally:
         await listener.stop()
+        await limited.stop()
         await asyncio.gather(durable.close(), fast.close(), token_pool.close())
 
 

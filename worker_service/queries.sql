@@ -13,6 +13,14 @@
 -- name: job_claim
 -- Claim up to $2 of the most urgent claimable jobs for runner $1 (types $3, or any when NULL),
 -- leasing them for $4 seconds and logging a `claimed` event for each, in one statement.
+-- Only types with no control set: paused and limited types are left to job_claim_limited.
+--
+-- Why two paths (issue #11, measured with `make bench-worker --controls …`): most types have
+-- no limit, and for them this statement stays what it was plus one filter on job_types, read
+-- in the same statement (so a pause or a new limit holds from the next claim, in every worker
+-- service). job_types is tiny: the filter is an InitPlan evaluated once, and the scan keeps
+-- jobs_claim_idx (see the comment at the filter). A limited type's claim must count what is processing and serialise
+-- with every other claim of that type, which unlimited types must not pay for.
 WITH claimable AS (
     SELECT id
     FROM jobs
@@ -20,6 +28,18 @@ WITH claimable AS (
     WHERE status = 'pending'
       AND (scheduled_for IS NULL OR scheduled_for <= now())
       AND ($3::text[] IS NULL OR type = ANY($3::text[]))
+      -- The types left out, computed once (an InitPlan). Written so that the planner expects
+      -- the filter to keep most rows, as it does: `type IN (…)` becomes a semi-join and
+      -- `type <> ALL (…)` is estimated from type's few distinct values against a guessed 10
+      -- array elements; either way it expects ~1 % to pass and, for a batch, reads and sorts
+      -- every pending job instead of walking jobs_claim_idx (EXPLAIN ANALYZE, 50 jobs of
+      -- 5,000 pending: 5.4 ms against 1.6). `type || ''` has no statistics, so each element
+      -- counts as 0.5 % of rows.
+      AND (type || '') <> ALL (ARRAY(
+          SELECT name FROM job_types
+          WHERE paused OR concurrency IS NOT NULL OR key_concurrency IS NOT NULL
+             OR rate_limit_jobs IS NOT NULL
+      ))
     ORDER BY priority DESC, created_at, id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -39,9 +59,221 @@ WITH claimable AS (
     INSERT INTO job_events (job_id, kind, attempt, worker_id)
     SELECT id, 'claimed', attempts, locked_by FROM claimed
 )
+SELECT claimed.*,
+       extract(epoch FROM claimed.claimed_at
+                     - coalesce(claimed.scheduled_for, claimed.created_at))::float8 AS waited_seconds,
+       job_types.timeout_seconds
+FROM claimed JOIN job_types ON job_types.name = claimed.type
+ORDER BY claimed.priority DESC, claimed.created_at, claimed.id;
+
+-- name: job_claim_of_types
+-- job_claim for a list of types $3 when some types are paused or limited (whose jobs may fill
+-- the head of jobs_claim_idx: walking past a paused type's backlog on every claim would cost
+-- a scan of it). Each type's most urgent jobs are read from jobs_claim_by_type_idx, at most
+-- $2 per type, and the most urgent $2 of those are claimed; a type paused or limited since
+-- the caller's list was made is left out here too.
+WITH claimable AS (
+    SELECT candidate.id
+    FROM unnest($3::text[]) AS wanted (type)
+    CROSS JOIN LATERAL (
+        SELECT id, priority, created_at
+        FROM jobs
+        WHERE status = 'pending'
+          AND jobs.type = wanted.type
+          AND (scheduled_for IS NULL OR scheduled_for <= now())
+        ORDER BY priority DESC, created_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+    ) AS candidate
+    WHERE wanted.type NOT IN (
+        SELECT name FROM job_types
+        WHERE paused OR concurrency IS NOT NULL OR key_concurrency IS NOT NULL
+           OR rate_limit_jobs IS NOT NULL
+    )
+    ORDER BY candidate.priority DESC, candidate.created_at, candidate.id
+    LIMIT $2
+), claimed AS (
+    UPDATE jobs
+    SET status = 'processing',
+        attempts = jobs.attempts + 1,
+        locked_by = $1,
+        locked_until = now() + make_interval(secs => $4),
+        claimed_at = now(),
+        updated_at = now()
+    -- An id array rather than a join: the plan stays a primary-key lookup even when the
+    -- planner cannot know how many rows LIMIT $2 keeps (a cached generic plan).
+    WHERE jobs.id = ANY (ARRAY(SELECT id FROM claimable))
+    RETURNING jobs.*
+), logged AS (
+    INSERT INTO job_events (job_id, kind, attempt, worker_id)
+    SELECT id, 'claimed', attempts, locked_by FROM claimed
+)
+SELECT claimed.*,
+       extract(epoch FROM claimed.claimed_at
+                     - coalesce(claimed.scheduled_for, claimed.created_at))::float8 AS waited_seconds,
+       job_types.timeout_seconds
+FROM claimed JOIN job_types ON job_types.name = claimed.type
+ORDER BY claimed.priority DESC, claimed.created_at, claimed.id;
+
+-- name: job_type_lock
+-- Serialise the claims of limited type $1 across every worker service, until the transaction
+-- ends. Run as a statement of its own before job_claim_limited: under READ COMMITTED that
+-- statement's snapshot is then taken after the lock, so it sees every earlier holder's claims.
+--
+-- Why an advisory lock per type: the limits count rows of `jobs` (processing, per type and
+-- key), and two claims counting at once would both see room for the last slot. A lock per
+-- type makes the count and the claim one step; nothing is kept in a counter that could drift
+-- from `jobs` (a slot frees exactly when its job leaves `processing`, whoever moves it), and
+-- unlimited types never take it. Claims of one limited type are one at a time across all
+-- services: --controls loose/keys in the bench measure what that costs.
+SELECT pg_advisory_xact_lock(hashtext('jobdeck.type.' || $1));
+
+-- name: job_claim_limited
+-- Claim up to $2 jobs of limited type $3 for runner $1 (lease $4 seconds), within its
+-- controls, re-read here: none while paused; no more than `concurrency` processing; per
+-- concurrency_key no more than `key_concurrency`; one free rate slot taken per job (a slot is
+-- free once unused for `rate_limit_seconds`, and a type has `rate_limit_jobs` of them, so no
+-- window of that length holds more claims). Hold job_type_lock($3) first.
+--
+-- Times are clock_timestamp(), read once: the transaction may have begun before it waited for
+-- the lock, and the events ledger and the rate slots must order claims as they truly happened.
+-- Candidates are read in claim order from jobs_claim_by_type_idx, skipping keys already full,
+-- and only a prefix (4 per job wanted) is ranked per key: a claim never scans a long backlog,
+-- and gets at least one job whenever one is claimable, if not always all it asked for.
+WITH controls AS MATERIALIZED (
+    SELECT concurrency, key_concurrency, rate_limit_jobs, rate_limit_seconds, timeout_seconds,
+           clock_timestamp() AS at
+    FROM job_types
+    WHERE name = $3 AND NOT paused
+), key_load AS MATERIALIZED (
+    SELECT concurrency_key, count(*) AS processing
+    FROM jobs
+    WHERE status = 'processing' AND type = $3 AND concurrency_key IS NOT NULL
+      AND (SELECT key_concurrency FROM controls) IS NOT NULL
+    GROUP BY concurrency_key
+), room AS MATERIALIZED (
+    -- No row in controls (paused, or gone) is no room.
+    SELECT coalesce((
+        SELECT greatest(0, least(
+            $2::integer,
+            CASE WHEN c.concurrency IS NOT NULL THEN c.concurrency - (
+                SELECT count(*) FROM jobs WHERE status = 'processing' AND type = $3
+            ) END,
+            CASE WHEN c.rate_limit_jobs IS NOT NULL THEN (
+                SELECT count(*) FROM (
+                    SELECT 1 FROM job_type_rate_slots
+                    WHERE type = $3 AND slot BETWEEN 1 AND c.rate_limit_jobs
+                      AND used_at <= c.at - make_interval(secs => c.rate_limit_seconds)
+                    LIMIT $2
+                ) AS free
+            ) END
+        ))
+        FROM controls AS c
+    ), 0) AS jobs
+), candidates AS (
+    SELECT id, concurrency_key, priority, created_at
+    FROM jobs
+    WHERE status = 'pending'
+      AND type = $3
+      AND (scheduled_for IS NULL OR scheduled_for <= now())
+      AND (concurrency_key IS NULL OR concurrency_key NOT IN (
+          SELECT concurrency_key FROM key_load
+          WHERE processing >= (SELECT key_concurrency FROM controls)
+      ))
+    ORDER BY priority DESC, created_at, id
+    LIMIT (SELECT CASE WHEN (SELECT key_concurrency FROM controls) IS NULL THEN jobs
+                       ELSE jobs * 4 END FROM room)
+), chosen AS (
+    SELECT ranked.id
+    FROM (
+        SELECT candidates.*,
+               row_number() OVER (PARTITION BY concurrency_key
+                                  ORDER BY priority DESC, created_at, id) AS nth
+        FROM candidates
+    ) AS ranked
+    LEFT JOIN key_load USING (concurrency_key)
+    WHERE ranked.concurrency_key IS NULL
+       OR (SELECT key_concurrency FROM controls) IS NULL
+       OR ranked.nth <= (SELECT key_concurrency FROM controls) - coalesce(key_load.processing, 0)
+    ORDER BY ranked.priority DESC, ranked.created_at, ranked.id
+    LIMIT (SELECT jobs FROM room)
+), locked AS (
+    -- Re-checked on the row's newest version: a job cancelled meanwhile is not claimed.
+    SELECT id FROM jobs
+    WHERE id = ANY (ARRAY(SELECT id FROM chosen)) AND status = 'pending'
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE jobs
+    SET status = 'processing',
+        attempts = jobs.attempts + 1,
+        locked_by = $1,
+        locked_until = controls.at + make_interval(secs => $4),
+        claimed_at = controls.at,
+        updated_at = controls.at
+    FROM controls
+    WHERE jobs.id = ANY (ARRAY(SELECT id FROM locked))
+    RETURNING jobs.*, controls.timeout_seconds
+), slots_taken AS (
+    UPDATE job_type_rate_slots
+    SET used_at = (SELECT at FROM controls)
+    WHERE type = $3 AND slot IN (
+        SELECT slot
+        FROM job_type_rate_slots, controls AS c
+        WHERE type = $3 AND c.rate_limit_jobs IS NOT NULL
+          AND slot BETWEEN 1 AND c.rate_limit_jobs
+          AND used_at <= c.at - make_interval(secs => c.rate_limit_seconds)
+        ORDER BY used_at
+        LIMIT (SELECT count(*) FROM claimed)
+    )
+), logged AS (
+    INSERT INTO job_events (job_id, kind, attempt, worker_id, at)
+    SELECT id, 'claimed', attempts, locked_by, claimed_at FROM claimed
+)
 SELECT *, extract(epoch FROM claimed_at - coalesce(scheduled_for, created_at))::float8 AS waited_seconds
 FROM claimed
 ORDER BY priority DESC, created_at, id;
+
+-- name: job_type_list_controls
+-- Every type, whether it is paused, and whether it has a limit: which claim statements a
+-- claim needs (limited_types.py).
+SELECT name, paused,
+       (concurrency IS NOT NULL OR key_concurrency IS NOT NULL OR rate_limit_jobs IS NOT NULL)
+           AS limited
+FROM job_types
+ORDER BY name;
+
+-- name: job_type_rate_slots_fill
+-- Give every rate-limited type its slots 1..rate_limit_jobs (the claim uses no others), where
+-- some are missing: a limit raised by hand still takes effect.
+INSERT INTO job_type_rate_slots (type, slot)
+SELECT name, generate_series(1, rate_limit_jobs)
+FROM job_types
+WHERE rate_limit_jobs IS NOT NULL
+  AND rate_limit_jobs > (
+      SELECT count(*) FROM job_type_rate_slots
+      WHERE type = job_types.name AND slot BETWEEN 1 AND job_types.rate_limit_jobs
+  )
+ON CONFLICT DO NOTHING;
+
+-- name: job_type_next_rate_slot
+-- How long until a rate slot frees for a type among $1 (or any) that has claimable jobs and
+-- no free slot now: a long-poll waits that long at most.
+SELECT min(free_at) - clock_timestamp() AS wait
+FROM (
+    SELECT (
+        SELECT min(used_at) FROM job_type_rate_slots
+        WHERE type = t.name AND slot BETWEEN 1 AND t.rate_limit_jobs
+    ) + make_interval(secs => t.rate_limit_seconds) AS free_at
+    FROM job_types AS t
+    WHERE t.rate_limit_jobs IS NOT NULL AND NOT t.paused
+      AND ($1::text[] IS NULL OR t.name = ANY($1::text[]))
+      AND EXISTS (
+          SELECT 1 FROM jobs
+          WHERE status = 'pending' AND type = t.name
+            AND (scheduled_for IS NULL OR scheduled_for <= now())
+      )
+) AS rate_bound
+WHERE free_at > clock_timestamp();
 
 -- name: job_next_scheduled
 -- When the earliest pending job scheduled in the future (or backing off) becomes claimable.
@@ -78,8 +310,17 @@ WITH outcome AS (
 ), logged AS (
     INSERT INTO job_events (job_id, kind, attempt, worker_id)
     SELECT id, 'completed', attempts, runner FROM completed
+), freed AS (
+    -- A job of a concurrency-limited type left `processing`: its slot is free, so wake the
+    -- long-polls (jobs of other types need no NOTIFY here, and pay only this lookup).
+    SELECT pg_notify('jobdeck_jobs_pending', '')
+    FROM job_types
+    WHERE name IN (SELECT type FROM completed)
+      AND (concurrency IS NOT NULL OR key_concurrency IS NOT NULL)
+    LIMIT 1
 )
-SELECT * FROM completed;
+-- The one-row count makes `freed` run (a SELECT in WITH runs only when read).
+SELECT completed.* FROM completed, (SELECT count(*) FROM freed) AS woken;
 
 -- name: job_fail
 -- Record a failed attempt of job $1 (attempt $2 or NULL, runner $3 or NULL) with error $4:
@@ -120,8 +361,16 @@ WITH held AS (
                ELSE error
            END
     FROM failed
+), freed AS (
+    -- A job of a concurrency-limited type left `processing`: its slot is free, so wake the
+    -- long-polls (jobs of other types need no NOTIFY here, and pay only this lookup).
+    SELECT pg_notify('jobdeck_jobs_pending', '')
+    FROM job_types
+    WHERE name IN (SELECT type FROM failed)
+      AND (concurrency IS NOT NULL OR key_concurrency IS NOT NULL)
+    LIMIT 1
 )
-SELECT * FROM failed;
+SELECT failed.* FROM failed, (SELECT count(*) FROM freed) AS woken;
 
 -- name: job_get_holder
 -- Who holds job $1, in which attempt and status, and its type: why an outcome for it matched
@@ -156,7 +405,7 @@ WITH expired AS (
         updated_at = now()
     FROM expired
     WHERE jobs.id = expired.id AND jobs.status = 'processing' AND jobs.locked_until < now()
-    RETURNING jobs.id, jobs.status, jobs.attempts, expired.locked_by
+    RETURNING jobs.id, jobs.status, jobs.attempts, jobs.type, expired.locked_by
 ), logged AS (
     INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)
     SELECT id, 'rescued', attempts, locked_by,
@@ -165,8 +414,16 @@ WITH expired AS (
                ELSE format('lease of %s expired; no attempts left, failed', locked_by)
            END
     FROM rescued
+), freed AS (
+    -- A job of a concurrency-limited type left `processing`: its slot is free, so wake the
+    -- long-polls (jobs of other types need no NOTIFY here, and pay only this lookup).
+    SELECT pg_notify('jobdeck_jobs_pending', '')
+    FROM job_types
+    WHERE name IN (SELECT type FROM rescued)
+      AND (concurrency IS NOT NULL OR key_concurrency IS NOT NULL)
+    LIMIT 1
 )
-SELECT id, status FROM rescued;
+SELECT id, status FROM rescued, (SELECT count(*) FROM freed) AS woken;
 
 -- name: job_counts_by_status
 -- Jobs per status, from the trigger-kept rollup (never a scan of jobs).

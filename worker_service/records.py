@@ -26,6 +26,14 @@ class Completion(NamedTuple):
     result_json: str | None
 
 
+class TypeControlState(NamedTuple):
+    """What decides how a type's jobs are claimed: paused, or limited (any limit set)."""
+
+    name: str
+    paused: bool
+    limited: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A job just leased to a runner, and how long it had been claimable."""

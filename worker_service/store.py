@@ -30,7 +30,7 @@ from worker_service.errors import (
     JobNotHeld,
     OutcomeRefused,
 )
-from worker_service.records import Claim, Completion, FinishedAttempt
+from worker_service.records import Claim, Completion, FinishedAttempt, TypeControlState
 from worker_service.runners import REMEMBERED_FOR, RunnerSeen, runner_status
 
 QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
@@ -51,7 +51,9 @@ async def _use_json_codecs(connection: asyncpg.Connection) -> None:
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Skip asyncpg's reset round trip on release: every statement here is one autocommit
-    statement that leaves no session state behind (no SET, LISTEN or advisory lock)."""
+    statement, or a transaction ended before release, that leaves no session state behind
+    (no SET, LISTEN or session-level advisory lock: a limited claim's lock ends with its
+    transaction)."""
 
 
 async def create_pool(database_url: str, size: int, durable: bool) -> asyncpg.Pool:
@@ -89,18 +91,47 @@ class WorkerStore:
     # --- claiming -------------------------------------------------------------------------
 
     async def claim(self, worker_id: str, limit: int, types: Sequence[str] | None) -> list[Claim]:
-        """Lease up to `limit` of the most urgent claimable jobs to `worker_id`."""
+        """Lease up to `limit` of the most urgent claimable jobs of types with no control set
+        (among `types`, or any) to `worker_id`."""
         rows = await self._fast.fetch(
             QUERIES["job_claim"], worker_id, limit, _array(types), self._lease_seconds
         )
-        return [Claim(public_fields(row), row["waited_seconds"]) for row in rows]
+        return [_claim(row) for row in rows]
+
+    async def claim_limited(self, worker_id: str, limit: int, job_type: str) -> list[Claim]:
+        """Lease up to `limit` jobs of a limited type to `worker_id`, within its controls as
+        they are now: its lock first, then the claim (see job_type_lock in queries.sql)."""
+        async with self._fast.acquire() as connection, connection.transaction():
+            await connection.execute(QUERIES["job_type_lock"], job_type)
+            rows = await connection.fetch(
+                QUERIES["job_claim_limited"], worker_id, limit, job_type, self._lease_seconds
+            )
+        return [_claim(row) for row in rows]
+
+    async def claim_of_types(self, worker_id: str, limit: int, types: Sequence[str]) -> list[Claim]:
+        """As `claim`, for these types only, read type by type (see job_claim_of_types)."""
+        rows = await self._fast.fetch(
+            QUERIES["job_claim_of_types"], worker_id, limit, list(types), self._lease_seconds
+        )
+        return [_claim(row) for row in rows]
+
+    async def type_controls(self) -> list[TypeControlState]:
+        """Every type, paused or limited or neither; rate-limited types are given the rate
+        slots their limit needs first."""
+        async with self._durable.acquire() as connection, connection.transaction():
+            await connection.execute(QUERIES["job_type_rate_slots_fill"])
+            rows = await connection.fetch(QUERIES["job_type_list_controls"])
+        return [TypeControlState(row["name"], row["paused"], row["limited"]) for row in rows]
 
     async def next_claimable_in(self, types: Sequence[str] | None) -> float | None:
-        """Seconds until a scheduled or backing-off job becomes claimable, if there is one."""
-        wait: timedelta | None = await self._fast.fetchval(
-            QUERIES["job_next_scheduled"], _array(types)
-        )
-        return None if wait is None else max(wait.total_seconds(), 0.0)
+        """Seconds until a scheduled or backing-off job becomes claimable, or a rate slot
+        frees for a type with jobs waiting on it, if either will happen."""
+        waits: list[timedelta | None] = [
+            await self._fast.fetchval(QUERIES[name], _array(types))
+            for name in ("job_next_scheduled", "job_type_next_rate_slot")
+        ]
+        known = [wait.total_seconds() for wait in waits if wait is not None]
+        return max(min(known), 0.0) if known else None
 
     async def extend_leases(self, worker_id: str, job_ids: Sequence[UUID]) -> set[UUID]:
         """Renew the leases `worker_id` still holds among `job_ids`; answer those."""
@@ -250,6 +281,13 @@ class WorkerStore:
 
     async def ping(self) -> None:
         await self._durable.fetchval(QUERIES["database_ping"])
+
+
+def _claim(row: asyncpg.Record) -> Claim:
+    """A claimed job as runners get it: its public fields and its type's timeout."""
+    job = public_fields(row)
+    job["timeout_seconds"] = row["timeout_seconds"]
+    return Claim(job, row["waited_seconds"])
 
 
 def _finished(row: asyncpg.Record) -> FinishedAttempt:

@@ -3,23 +3,29 @@
 The trigger sends a payload-free NOTIFY whenever jobs become pending. A claimer takes the
 `asyncio.Event` the next notification will set (`next_wakeup()`) *before* it tries to claim,
 so a NOTIFY that lands between its empty claim and its wait still wakes it.
+
+The same connection hears jobdeck_job_types, sent when a type's controls change, and tells
+whoever keeps the list of limited types (limited_types.py) to read it again.
 """
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import asyncpg
 
 from jobdeck_db.sessions import server_settings
 
 CHANNEL = "jobdeck_jobs_pending"
+TYPES_CHANNEL = "jobdeck_job_types"
 logger = logging.getLogger("worker_service.wakeups")
 
 
 class JobsPendingListener:
     def __init__(self, database_url: str) -> None:
         self._database_url = database_url
+        self._on_types_changed: Callable[[], None] = lambda: None
         self._wakeup = asyncio.Event()
         self._connection: asyncpg.Connection | None = None
         self._reconnecting: asyncio.Task[None] | None = None
@@ -44,6 +50,10 @@ class JobsPendingListener:
         finally:
             self.waiting -= 1
 
+    def on_types_changed(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when the job types' controls change, or may have meanwhile."""
+        self._on_types_changed = callback
+
     def wake_all(self) -> None:
         wakeup, self._wakeup = self._wakeup, asyncio.Event()
         wakeup.set()
@@ -56,6 +66,7 @@ class JobsPendingListener:
         )
         try:
             await connection.add_listener(CHANNEL, self._on_notify)
+            await connection.add_listener(TYPES_CHANNEL, self._on_types_notify)
         except BaseException:
             connection.terminate()
             raise
@@ -71,6 +82,9 @@ class JobsPendingListener:
 
     def _on_notify(self, *_: object) -> None:
         self.wake_all()
+
+    def _on_types_notify(self, *_: object) -> None:
+        self._on_types_changed()
 
     def _on_connection_lost(self, _: object) -> None:
         if not self._closed and self._reconnecting is None:
@@ -88,5 +102,6 @@ class JobsPendingListener:
                 continue
             self._reconnecting = None
             # Notifications sent while we were away are lost: let every claimer look again.
+            self._on_types_changed()
             self.wake_all()
             return
