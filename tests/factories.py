@@ -83,6 +83,14 @@ async def register_type(
     return registered
 
 
+async def change_controls(api: httpx.AsyncClient, name: str, **controls: Any) -> dict[str, Any]:
+    """PATCH /job-types/{name}, as an operator steers a type: only the controls given change."""
+    response = await api.patch(f"/job-types/{name}", json=controls)
+    assert response.status_code == 200, response.text
+    changed: dict[str, Any] = response.json()
+    return changed
+
+
 _COLUMN_TYPES = {
     "priority": "smallint",
     "attempts": "integer",

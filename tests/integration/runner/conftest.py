@@ -1,14 +1,11 @@
 """Runner processes against a worker service with short leases; tests rescue jobs themselves
 (`Rescuer.run_once()`), so the service's own rescuer waits an hour between passes."""
 
-import json
 import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import asyncpg
 import pytest
 
 from devstack import processes
@@ -63,17 +60,3 @@ def start_runner(
             process.wait()
 
 
-async def register_job_type(
-    db: asyncpg.Connection, name: str, schema: dict[str, Any], **controls: object
-) -> None:
-    """A custom job type, as a row (PUT /job-types is the producer API's; the runner only needs
-    the row). Registered again with the same name, it takes the new schema and controls."""
-    columns = ["name", "payload_schema", "description", *controls]
-    values = [name, json.dumps(schema), f"{name}, for the runner tests", *controls.values()]
-    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    updates = ", ".join(f"{column} = excluded.{column}" for column in columns[1:])
-    await db.execute(
-        f"INSERT INTO job_types ({', '.join(columns)}) VALUES ({placeholders}) "
-        f"ON CONFLICT (name) DO UPDATE SET {updates}",
-        *values,
-    )

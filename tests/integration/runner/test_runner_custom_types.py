@@ -9,17 +9,18 @@ from functools import partial
 from pathlib import Path
 
 import asyncpg
-import pytest
+import httpx
 from PIL import Image
 
 from tests.eventually import eventually, value_becomes
-from tests.factories import insert_jobs
-from tests.integration.runner.conftest import StartRunner, register_job_type
+from tests.factories import change_controls, insert_jobs, register_type
+from tests.integration.runner.conftest import StartRunner
 from tests.servers import REPO_ROOT
 
 EXAMPLES = REPO_ROOT / "docs" / "examples"
 RESIZE_IMAGE = json.loads((EXAMPLES / "resize_image.type.json").read_text())
 PUSH = '{"user_id": "u-1", "channel": "push", "message": "hello"}'
+ANY_OBJECT = {"schema": {"type": "object"}}
 JOB = "SELECT status, attempts, max_attempts, error, result FROM jobs WHERE id = $1"
 
 
@@ -33,9 +34,9 @@ async def status_of(db: asyncpg.Connection, job_id: str) -> str:
 
 
 async def test_a_plugged_in_handler_runs_its_custom_type(
-    start_runner: StartRunner, db: asyncpg.Connection, tmp_path: Path
+    start_runner: StartRunner, api: httpx.AsyncClient, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    await register_job_type(db, "resize_image", RESIZE_IMAGE["schema"])
+    await register_type(api, "resize_image", RESIZE_IMAGE)
     Image.new("RGB", (800, 600), "teal").save(tmp_path / "cat.png")
     payload = {"source": str(tmp_path / "cat.png"), "width": 200}
     [job_id] = await insert_jobs(db, type="resize_image", payload=json.dumps(payload))
@@ -54,9 +55,9 @@ async def test_a_plugged_in_handler_runs_its_custom_type(
 
 
 async def test_handlers_named_in_runner_handlers_are_plugged_in_too(
-    start_runner: StartRunner, db: asyncpg.Connection, tmp_path: Path
+    start_runner: StartRunner, api: httpx.AsyncClient, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    await register_job_type(db, "resize_image", RESIZE_IMAGE["schema"])
+    await register_type(api, "resize_image", RESIZE_IMAGE)
     payload = {"source": str(tmp_path / "missing.png"), "width": 10}
     [job_id] = await insert_jobs(db, type="resize_image", payload=json.dumps(payload))
 
@@ -72,9 +73,9 @@ async def test_handlers_named_in_runner_handlers_are_plugged_in_too(
 
 
 async def test_a_type_without_a_handler_fails_at_once_naming_it(
-    start_runner: StartRunner, db: asyncpg.Connection
+    start_runner: StartRunner, api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    await register_job_type(db, "sync_crm", {"type": "object"})
+    await register_type(api, "sync_crm", ANY_OBJECT)
     [job_id] = await insert_jobs(db, type="sync_crm", payload="{}")
 
     runner = start_runner("--types", "sync_crm,email")
@@ -88,9 +89,9 @@ async def test_a_type_without_a_handler_fails_at_once_naming_it(
 
 
 async def test_without_types_a_runner_claims_only_what_it_can_handle(
-    start_runner: StartRunner, db: asyncpg.Connection
+    start_runner: StartRunner, api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    await register_job_type(db, "sync_crm", {"type": "object"})
+    await register_type(api, "sync_crm", ANY_OBJECT)
     # More urgent and older: a runner claiming any type would take it first.
     [unhandled] = await insert_jobs(db, type="sync_crm", payload="{}", priority=5)
     [handled] = await insert_jobs(db, type="notification", payload=PUSH, priority=1)
@@ -141,16 +142,12 @@ HANDLERS = {"hangs": hang}
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the claim carries timeout_seconds once the worker service fills it from job_types"
-    " (the worker slice of #11); Runner.execute's enforcement is tested in tests/unit",
-)
 async def test_a_real_runner_gives_up_on_a_job_after_its_types_timeout(
-    start_runner: StartRunner, db: asyncpg.Connection, tmp_path: Path
+    start_runner: StartRunner, api: httpx.AsyncClient, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
     (tmp_path / "hanging_jobs.py").write_text(HANGS)
-    await register_job_type(db, "hangs", {"type": "object"}, timeout_seconds=0.5)
+    await register_type(api, "hangs", ANY_OBJECT)
+    await change_controls(api, "hangs", timeout_seconds=0.5)
     [job_id] = await insert_jobs(db, type="hangs", payload="{}", max_attempts=2)
 
     runner = start_runner("--handlers", "hanging_jobs", pythonpath=tmp_path)
