@@ -58,5 +58,3 @@ def start_runner(
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait()
-
-
