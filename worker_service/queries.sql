@@ -132,8 +132,9 @@ SELECT pg_advisory_xact_lock(hashtext('jobdeck.type.' || $1));
 -- Claim up to $2 jobs of limited type $3 for runner $1 (lease $4 seconds), within its
 -- controls, re-read here: none while paused; no more than `concurrency` processing; per
 -- concurrency_key no more than `key_concurrency`; one free rate slot taken per job (a slot is
--- free once unused for `rate_limit_seconds`, and a type has `rate_limit_jobs` of them, so no
--- window of that length holds more claims). Hold job_type_lock($3) first.
+-- free once unused for `rate_limit_seconds`, and a type has `rate_limit_jobs` of them, kept so
+-- by PATCH /job-types in the producer API, so no window of that length holds more claims).
+-- Hold job_type_lock($3) first.
 --
 -- Times are clock_timestamp(), read once: the transaction may have begun before it waited for
 -- the lock, and the events ledger and the rate slots must order claims as they truly happened.
@@ -162,7 +163,7 @@ WITH controls AS MATERIALIZED (
             CASE WHEN c.rate_limit_jobs IS NOT NULL THEN (
                 SELECT count(*) FROM (
                     SELECT 1 FROM job_type_rate_slots
-                    WHERE type = $3 AND slot BETWEEN 1 AND c.rate_limit_jobs
+                    WHERE type = $3
                       AND used_at <= c.at - make_interval(secs => c.rate_limit_seconds)
                     LIMIT $2
                 ) AS free
@@ -220,7 +221,6 @@ WITH controls AS MATERIALIZED (
         SELECT slot
         FROM job_type_rate_slots, controls AS c
         WHERE type = $3 AND c.rate_limit_jobs IS NOT NULL
-          AND slot BETWEEN 1 AND c.rate_limit_jobs
           AND used_at <= c.at - make_interval(secs => c.rate_limit_seconds)
         ORDER BY used_at
         LIMIT (SELECT count(*) FROM claimed)
@@ -242,19 +242,6 @@ SELECT name, paused,
 FROM job_types
 ORDER BY name;
 
--- name: job_type_rate_slots_fill
--- Give every rate-limited type its slots 1..rate_limit_jobs (the claim uses no others), where
--- some are missing: a limit raised by hand still takes effect.
-INSERT INTO job_type_rate_slots (type, slot)
-SELECT name, generate_series(1, rate_limit_jobs)
-FROM job_types
-WHERE rate_limit_jobs IS NOT NULL
-  AND rate_limit_jobs > (
-      SELECT count(*) FROM job_type_rate_slots
-      WHERE type = job_types.name AND slot BETWEEN 1 AND job_types.rate_limit_jobs
-  )
-ON CONFLICT DO NOTHING;
-
 -- name: job_type_next_rate_slot
 -- How long until a rate slot frees for a type among $1 (or any) that has claimable jobs and
 -- no free slot now: a long-poll waits that long at most.
@@ -262,7 +249,7 @@ SELECT min(free_at) - clock_timestamp() AS wait
 FROM (
     SELECT (
         SELECT min(used_at) FROM job_type_rate_slots
-        WHERE type = t.name AND slot BETWEEN 1 AND t.rate_limit_jobs
+        WHERE type = t.name
     ) + make_interval(secs => t.rate_limit_seconds) AS free_at
     FROM job_types AS t
     WHERE t.rate_limit_jobs IS NOT NULL AND NOT t.paused

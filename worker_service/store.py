@@ -116,11 +116,8 @@ class WorkerStore:
         return [_claim(row) for row in rows]
 
     async def type_controls(self) -> list[TypeControlState]:
-        """Every type, paused or limited or neither; rate-limited types are given the rate
-        slots their limit needs first."""
-        async with self._durable.acquire() as connection, connection.transaction():
-            await connection.execute(QUERIES["job_type_rate_slots_fill"])
-            rows = await connection.fetch(QUERIES["job_type_list_controls"])
+        """Every type, paused or limited or neither."""
+        rows = await self._durable.fetch(QUERIES["job_type_list_controls"])
         return [TypeControlState(row["name"], row["paused"], row["limited"]) for row in rows]
 
     async def next_claimable_in(self, types: Sequence[str] | None) -> float | None:

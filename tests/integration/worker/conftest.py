@@ -1,13 +1,13 @@
 """Helpers for the worker service's tests: the runner sweeper in-process, the service's
-gauges read from /metrics, and job types' controls set and lifted."""
+gauges read from /metrics, and job types steered through the producer API."""
 
-from collections.abc import AsyncIterator
+from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.eventually import value_becomes
+from tests.factories import change_controls
 from worker_service.stale_runners import StaleRunnerSweeper
 from worker_service.store import WorkerStore
 
@@ -35,57 +35,21 @@ async def claims_waiting_become(worker: httpx.AsyncClient, count: int) -> None:
     await value_becomes(claims_waiting, count)
 
 
-# Every control column of job_types, as a test may set it; all are lifted after each test.
-_CONTROL_COLUMNS = (
-    "paused",
-    "concurrency",
-    "key_concurrency",
-    "rate_limit_jobs",
-    "rate_limit_seconds",
-    "timeout_seconds",
-    "default_max_attempts",
-)
-
-
 class TypeControls:
-    """Sets a job type's controls straight in job_types, as PATCH /job-types would, with the
-    rate slots a rate limit needs."""
+    """Steers job types as an operator does, through PATCH /job-types on the producer API (which
+    keeps a rate limit's slots in step). Rate limits are given as their two columns."""
 
-    def __init__(self, db: asyncpg.Connection) -> None:
-        self._db = db
+    def __init__(self, api: httpx.AsyncClient) -> None:
+        self._api = api
 
-    async def set(self, job_type: str, **controls: object) -> None:
-        unknown = set(controls) - set(_CONTROL_COLUMNS)
-        assert not unknown, f"not a control: {unknown}"
-        assignments = ", ".join(f"{name} = ${i + 2}" for i, name in enumerate(controls))
-        async with self._db.transaction():
-            await self._db.execute(
-                f"UPDATE job_types SET {assignments}, updated_at = now() WHERE name = $1",
-                job_type,
-                *controls.values(),
-            )
-            if "rate_limit_jobs" in controls:
-                await self._db.execute("DELETE FROM job_type_rate_slots WHERE type = $1", job_type)
-                await self._db.execute(
-                    "INSERT INTO job_type_rate_slots (type, slot) "
-                    "SELECT $1, generate_series(1, $2::integer)",
-                    job_type,
-                    controls["rate_limit_jobs"] or 0,
-                )
-
-    async def lift_all(self) -> None:
-        lifted = ", ".join(
-            f"{name} = {'false' if name == 'paused' else 'NULL'}" for name in _CONTROL_COLUMNS
-        )
-        await self._db.execute(f"UPDATE job_types SET {lifted}")
-        await self._db.execute("DELETE FROM job_type_rate_slots")
+    async def set(self, job_type: str, **controls: Any) -> None:
+        if "rate_limit_jobs" in controls:
+            jobs, seconds = controls.pop("rate_limit_jobs"), controls.pop("rate_limit_seconds")
+            controls["rate_limit"] = {"jobs": jobs, "per_seconds": seconds} if jobs else None
+        await change_controls(self._api, job_type, **controls)
 
 
 @pytest.fixture
-async def type_controls(db: asyncpg.Connection) -> AsyncIterator[TypeControls]:
-    """Controls set by a test, lifted after it (job_types outlives the per-test TRUNCATE)."""
-    controls = TypeControls(db)
-    try:
-        yield controls
-    finally:
-        await controls.lift_all()
+def type_controls(api: httpx.AsyncClient) -> TypeControls:
+    """Controls set by a test; clean_db lifts them all before the next."""
+    return TypeControls(api)

@@ -94,7 +94,7 @@ async def test_concurrency_caps_the_jobs_processing_and_a_raise_holds_at_the_nex
     assert len(first) == 2
     assert await claim(worker, "limit=5&types=email") == []
 
-    await type_controls.set("email", concurrency=3)  # what PATCH /job-types does
+    await type_controls.set("email", concurrency=3)
 
     assert len(await claim(worker, "limit=5&types=email")) == 1
 
