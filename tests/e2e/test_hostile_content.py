@@ -173,7 +173,7 @@ async def test_forms_give_back_what_strangers_typed_as_text(
     await page.get_by_role("button", name="Sign in").click()
     await page.goto("/jobs/new")
 
-    await page.get_by_label("To").fill(IMG)  # not an address: the form comes back
+    await page.get_by_label("To", exact=True).fill(IMG)  # not an address: the form comes back
     await page.get_by_label("Subject").fill(SCRIPT)
     await page.get_by_label("Body").fill(TEXT)
     await page.get_by_role("button", name="Create job").click()
@@ -182,7 +182,7 @@ async def test_forms_give_back_what_strangers_typed_as_text(
     await expect(page.get_by_label("Subject")).to_have_value(SCRIPT)
     await assert_nothing_ran(page, "/jobs/new after a refusal")
 
-    await page.get_by_label("To").fill("grace@example.com")
+    await page.get_by_label("To", exact=True).fill("grace@example.com")
     await page.get_by_role("button", name="Create job").click()
     await expect(page.locator(".status-line")).to_be_visible()  # the new job's page
     await expect(page.get_by_text(f'"{SCRIPT}"', exact=True)).to_be_visible()  # the subject

@@ -16,7 +16,7 @@ Payload = dict[str, object]
 
 
 async def fill_email(page: Page) -> Payload:
-    await page.get_by_label("To").fill("grace@example.com")
+    await page.get_by_label("To", exact=True).fill("grace@example.com")
     await page.get_by_label("Subject").fill("Your report is ready")
     await page.get_by_label("Body").fill("Hello Grace,\nIt is attached.")
     return {
@@ -72,15 +72,15 @@ async def test_an_invalid_field_shows_the_api_error_beside_it(
 ) -> None:
     console.expect("status of 422")  # the browser logs the answer to an invalid form
     await page.goto("/jobs/new")
-    await page.get_by_label("To").fill("not-an-address")
+    await page.get_by_label("To", exact=True).fill("not-an-address")
     await page.get_by_label("Subject").fill("Hello")
 
     await page.get_by_role("button", name="Create job").click()
 
     to_error = page.locator("#field-payload-to-error")
     await expect(to_error).to_contain_text("not a valid email address")
-    await expect(page.get_by_label("To")).to_have_attribute("aria-invalid", "true")
-    await expect(page.get_by_label("To")).to_have_value("not-an-address")
+    await expect(page.get_by_label("To", exact=True)).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_label("To", exact=True)).to_have_value("not-an-address")
     await expect(page.get_by_label("Subject")).to_have_value("Hello")
     await expect(page.locator("#field-payload-body-error")).to_have_text("This field is required.")
     await expect(page).to_have_url("/jobs/new")
