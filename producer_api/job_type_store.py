@@ -74,6 +74,7 @@ class JobTypeStore:
             "default_max_attempts": change.default_max_attempts,
         }
         async with self._engine.begin() as conn:
+            await conn.execute(QUERIES["job_type_claim_lock"], {"name": name})
             updated = (await conn.execute(QUERIES["job_type_controls_update"], params)).first()
             if updated is None:
                 raise JobTypeNotFound(name=name)

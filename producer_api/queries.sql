@@ -188,6 +188,11 @@ ON CONFLICT (name) DO UPDATE
     WHERE NOT job_types.builtin
 RETURNING (xmax = 0) AS inserted;
 
+-- name: job_type_claim_lock
+-- Wait for the claim of type :name under way in any worker service, and keep the next one
+-- waiting until this transaction ends: a change of limits and rate slots lands between claims.
+SELECT job_type_claim_lock(:name);
+
 -- name: job_type_controls_update
 -- Change the controls a PATCH sent (a `set_` flag per control says whether it was sent; a
 -- NULL value lifts the limit), leaving the others as they are.

@@ -36,9 +36,7 @@ WITH claimable AS (
       -- 5,000 pending: 5.4 ms against 1.6). `type || ''` has no statistics, so each element
       -- counts as 0.5 % of rows.
       AND (type || '') <> ALL (ARRAY(
-          SELECT name FROM job_types
-          WHERE paused OR concurrency IS NOT NULL OR key_concurrency IS NOT NULL
-             OR rate_limit_jobs IS NOT NULL
+          SELECT name FROM job_types WHERE paused OR limited
       ))
     ORDER BY priority DESC, created_at, id
     LIMIT $2
@@ -86,9 +84,7 @@ WITH claimable AS (
         FOR UPDATE SKIP LOCKED
     ) AS candidate
     WHERE wanted.type NOT IN (
-        SELECT name FROM job_types
-        WHERE paused OR concurrency IS NOT NULL OR key_concurrency IS NOT NULL
-           OR rate_limit_jobs IS NOT NULL
+        SELECT name FROM job_types WHERE paused OR limited
     )
     ORDER BY candidate.priority DESC, candidate.created_at, candidate.id
     LIMIT $2
@@ -125,8 +121,9 @@ ORDER BY claimed.priority DESC, claimed.created_at, claimed.id;
 -- type makes the count and the claim one step; nothing is kept in a counter that could drift
 -- from `jobs` (a slot frees exactly when its job leaves `processing`, whoever moves it), and
 -- unlimited types never take it. Claims of one limited type are one at a time across all
--- services: --controls loose/keys in the bench measure what that costs.
-SELECT pg_advisory_xact_lock(hashtext('jobdeck.type.' || $1));
+-- services: --controls loose/keys in the bench measure what that costs. The lock is the
+-- function of migration 0009, which PATCH /job-types takes too.
+SELECT job_type_claim_lock($1);
 
 -- name: job_claim_limited
 -- Claim up to $2 jobs of limited type $3 for runner $1 (lease $4 seconds), within its
@@ -236,9 +233,7 @@ ORDER BY priority DESC, created_at, id;
 -- name: job_type_list_controls
 -- Every type, whether it is paused, and whether it has a limit: which claim statements a
 -- claim needs (limited_types.py).
-SELECT name, paused,
-       (concurrency IS NOT NULL OR key_concurrency IS NOT NULL OR rate_limit_jobs IS NOT NULL)
-           AS limited
+SELECT name, paused, limited
 FROM job_types
 ORDER BY name;
 
@@ -303,7 +298,7 @@ WITH outcome AS (
     SELECT pg_notify('jobdeck_jobs_pending', '')
     FROM job_types
     WHERE name IN (SELECT type FROM completed)
-      AND (concurrency IS NOT NULL OR key_concurrency IS NOT NULL)
+      AND holds_slots
     LIMIT 1
 )
 -- The one-row count makes `freed` run (a SELECT in WITH runs only when read).
@@ -354,7 +349,7 @@ WITH held AS (
     SELECT pg_notify('jobdeck_jobs_pending', '')
     FROM job_types
     WHERE name IN (SELECT type FROM failed)
-      AND (concurrency IS NOT NULL OR key_concurrency IS NOT NULL)
+      AND holds_slots
     LIMIT 1
 )
 SELECT failed.* FROM failed, (SELECT count(*) FROM freed) AS woken;
@@ -407,7 +402,7 @@ WITH expired AS (
     SELECT pg_notify('jobdeck_jobs_pending', '')
     FROM job_types
     WHERE name IN (SELECT type FROM rescued)
-      AND (concurrency IS NOT NULL OR key_concurrency IS NOT NULL)
+      AND holds_slots
     LIMIT 1
 )
 SELECT id, status FROM rescued, (SELECT count(*) FROM freed) AS woken;
