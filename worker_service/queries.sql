@@ -150,13 +150,18 @@ WITH controls AS MATERIALIZED (
     WHERE name = $3 AND NOT paused
 ), ring AS MATERIALIZED (
     -- The next slots in the ring, k = 0 first, as many as this claim could take.
+    -- Each slot looked up by primary key (the LIMIT keeps the planner from turning the
+    -- lookups into a join that reads every slot of the type).
     SELECT k, slots.slot,
            slots.used_at <= c.at - make_interval(secs => c.rate_limit_seconds) AS free
     FROM controls AS c
     JOIN job_type_rate_cursors AS cursor ON cursor.type = $3
     CROSS JOIN generate_series(0, least($2::integer, c.rate_limit_jobs) - 1) AS k
-    JOIN job_type_rate_slots AS slots
-        ON slots.type = $3 AND slots.slot = (cursor.next_slot + k) % c.rate_limit_jobs
+    CROSS JOIN LATERAL (
+        SELECT slot, used_at FROM job_type_rate_slots
+        WHERE type = $3 AND slot = (cursor.next_slot + k) % c.rate_limit_jobs
+        LIMIT 1
+    ) AS slots
     WHERE c.rate_limit_jobs IS NOT NULL
 ), key_load AS MATERIALIZED (
     SELECT concurrency_key, count(*) AS processing
@@ -226,7 +231,8 @@ WITH controls AS MATERIALIZED (
     -- One slot per job claimed, from the leading free run the room was counted from.
     UPDATE job_type_rate_slots
     SET used_at = (SELECT at FROM controls)
-    WHERE type = $3 AND slot IN (SELECT slot FROM ring WHERE k < (SELECT count(*) FROM claimed))
+    WHERE type = $3
+      AND slot = ANY (ARRAY(SELECT slot FROM ring WHERE k < (SELECT count(*) FROM claimed)))
 ), cursor_moved AS (
     UPDATE job_type_rate_cursors
     SET next_slot = (next_slot + (SELECT count(*) FROM claimed))
