@@ -224,8 +224,10 @@ CONTROLS: dict[str, list[str]] = {
     "none": [],
     "loose": [
         "UPDATE job_types SET concurrency = 1000, rate_limit_jobs = 100000, rate_limit_seconds = 1",
+        # The ring PATCH /job-types would build: slots 0..n-1, a cursor at 0.
         "INSERT INTO job_type_rate_slots (type, slot) "
-        "SELECT name, generate_series(1, 100000) FROM job_types",
+        "SELECT name, generate_series(0, 99999) FROM job_types",
+        "INSERT INTO job_type_rate_cursors (type) SELECT name FROM job_types",
     ],
     "keys": [
         "CREATE SEQUENCE bench_concurrency_keys",

@@ -80,8 +80,7 @@ class JobTypeStore:
                 raise JobTypeNotFound(name=name)
             if "rate_limit" in sent:
                 slots = {"type": name, "jobs": rate_limit.jobs if rate_limit else 0}
-                await conn.execute(QUERIES["job_type_rate_slots_trim"], slots)
-                await conn.execute(QUERIES["job_type_rate_slots_fill"], slots)
+                await _rebuild_rate_slots(conn, slots)
             return await _get(conn, name)
 
     async def retire(self, name: str) -> None:
@@ -101,7 +100,13 @@ class JobTypeStore:
             if in_flight["pending"] or in_flight["processing"]:
                 raise JobTypeInUse(name=name, **in_flight)
             await conn.execute(QUERIES["job_type_retire"], {"name": name})
-            await conn.execute(QUERIES["job_type_rate_slots_trim"], {"type": name, "jobs": 0})
+            await _rebuild_rate_slots(conn, {"type": name, "jobs": 0})
+
+
+async def _rebuild_rate_slots(conn: AsyncConnection, slots: dict[str, Any]) -> None:
+    """One slot per claim the type's rate limit allows in its window, as a ring from slot 0."""
+    await conn.execute(QUERIES["job_type_rate_slots_rebuild"], slots)
+    await conn.execute(QUERIES["job_type_rate_cursor_reset"], slots)
 
 
 async def _lock(conn: AsyncConnection, name: str) -> RowMapping | None:

@@ -143,10 +143,10 @@ class JobTypeRow(SQLModel, table=True):
 
 
 class JobTypeRateSlot(SQLModel, table=True):
-    """One of a rate-limited type's n slots: a claim takes one unused for the window."""
+    """One of a rate-limited type's n slots (0..n-1), a ring used in turn: a claim takes one
+    unused for the window (migration 0009)."""
 
     __tablename__ = "job_type_rate_slots"
-    __table_args__ = (sa.Index("job_type_rate_slots_used_idx", "type", "used_at"),)
 
     type: str = Field(
         sa_column=sa.Column(
@@ -155,6 +155,19 @@ class JobTypeRateSlot(SQLModel, table=True):
     )
     slot: int = Field(sa_type=sa.Integer, primary_key=True)
     used_at: datetime = Field(sa_type=_TIMESTAMP)
+
+
+class JobTypeRateCursor(SQLModel, table=True):
+    """Where a rate-limited type's ring of slots goes on: its least recently used slot."""
+
+    __tablename__ = "job_type_rate_cursors"
+
+    type: str = Field(
+        sa_column=sa.Column(
+            sa.Text, sa.ForeignKey("job_types.name", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    next_slot: int = Field(sa_type=sa.Integer, sa_column_kwargs={"server_default": "0"})
 
 
 class JobSearch(SQLModel, table=True):

@@ -218,22 +218,29 @@ UPDATE job_types SET
 WHERE name = :name AND retired_at IS NULL
 RETURNING name;
 
--- name: job_type_rate_slots_trim
--- Keep a type's :jobs most recently used rate slots and drop the others: the claims already in
--- the window still count against a lowered limit. :jobs = 0 drops them all.
-DELETE FROM job_type_rate_slots
-WHERE type = :type AND slot NOT IN (
-    SELECT slot FROM job_type_rate_slots WHERE type = :type
-    ORDER BY used_at DESC, slot LIMIT :jobs
-);
+-- name: job_type_rate_slots_rebuild
+-- Give type :type a ring of :jobs rate slots (0 removes them), numbered in the order the
+-- claims will use them from slot 0: the unused ones first, then the most recently used of
+-- the old slots (up to :jobs of them), oldest first, so claims already in the window still
+-- count against a changed limit. Reset the cursor with job_type_rate_cursor_reset.
+WITH old AS (
+    DELETE FROM job_type_rate_slots WHERE type = :type RETURNING used_at
+), kept AS (
+    SELECT used_at, row_number() OVER (ORDER BY used_at DESC) AS recency FROM old
+)
+INSERT INTO job_type_rate_slots (type, slot, used_at)
+SELECT :type, slot, coalesce(kept.used_at, '-infinity')
+FROM generate_series(0, :jobs - 1) AS slot
+LEFT JOIN kept ON kept.recency = :jobs - slot;
 
--- name: job_type_rate_slots_fill
--- Add unused slots until the type has :jobs of them (one per claim its window allows).
-INSERT INTO job_type_rate_slots (type, slot)
-SELECT :type, coalesce((SELECT max(slot) FROM job_type_rate_slots WHERE type = :type), 0) + n
-FROM generate_series(
-    1, :jobs - (SELECT count(*) FROM job_type_rate_slots WHERE type = :type)::integer
-) AS n;
+-- name: job_type_rate_cursor_reset
+-- The ring of type :type starts again at slot 0 (none when :jobs is 0).
+WITH gone AS (
+    DELETE FROM job_type_rate_cursors WHERE type = :type AND :jobs = 0
+)
+INSERT INTO job_type_rate_cursors (type, next_slot)
+SELECT :type, 0 WHERE :jobs > 0
+ON CONFLICT (type) DO UPDATE SET next_slot = 0;
 
 -- name: job_type_jobs_in_flight
 -- How many jobs of a type are pending and processing (each status read from its own index).

@@ -133,6 +133,11 @@ SELECT job_type_claim_lock($1);
 -- by PATCH /job-types in the producer API, so no window of that length holds more claims).
 -- Hold job_type_lock($3) first.
 --
+-- The slots are a ring (migration 0009): claims of a type take them in turn from its cursor,
+-- so the next slots from the cursor are the least recently used, and the claim reads just
+-- those by primary key. It takes the leading run of free ones and moves the cursor past them;
+-- a type whose ring is missing (a rate limit set without PATCH) gets no room.
+--
 -- Times are clock_timestamp(), read once: the transaction may have begun before it waited for
 -- the lock, and the events ledger and the rate slots must order claims as they truly happened.
 -- Candidates are read in claim order from jobs_claim_by_type_idx, skipping keys already full,
@@ -143,6 +148,21 @@ WITH controls AS MATERIALIZED (
            clock_timestamp() AS at
     FROM job_types
     WHERE name = $3 AND NOT paused
+), ring AS MATERIALIZED (
+    -- The next slots in the ring, k = 0 first, as many as this claim could take.
+    -- Each slot looked up by primary key (the LIMIT keeps the planner from turning the
+    -- lookups into a join that reads every slot of the type).
+    SELECT k, slots.slot,
+           slots.used_at <= c.at - make_interval(secs => c.rate_limit_seconds) AS free
+    FROM controls AS c
+    JOIN job_type_rate_cursors AS cursor ON cursor.type = $3
+    CROSS JOIN generate_series(0, least($2::integer, c.rate_limit_jobs) - 1) AS k
+    CROSS JOIN LATERAL (
+        SELECT slot, used_at FROM job_type_rate_slots
+        WHERE type = $3 AND slot = (cursor.next_slot + k) % c.rate_limit_jobs
+        LIMIT 1
+    ) AS slots
+    WHERE c.rate_limit_jobs IS NOT NULL
 ), key_load AS MATERIALIZED (
     SELECT concurrency_key, count(*) AS processing
     FROM jobs
@@ -158,12 +178,8 @@ WITH controls AS MATERIALIZED (
                 SELECT count(*) FROM jobs WHERE status = 'processing' AND type = $3
             ) END,
             CASE WHEN c.rate_limit_jobs IS NOT NULL THEN (
-                SELECT count(*) FROM (
-                    SELECT 1 FROM job_type_rate_slots
-                    WHERE type = $3
-                      AND used_at <= c.at - make_interval(secs => c.rate_limit_seconds)
-                    LIMIT $2
-                ) AS free
+                -- The leading run of free slots (all of them, when every one read is free).
+                SELECT coalesce(min(k) FILTER (WHERE NOT free), count(*)) FROM ring
             ) END
         ))
         FROM controls AS c
@@ -212,16 +228,17 @@ WITH controls AS MATERIALIZED (
     WHERE jobs.id = ANY (ARRAY(SELECT id FROM locked))
     RETURNING jobs.*, controls.timeout_seconds
 ), slots_taken AS (
+    -- One slot per job claimed, from the leading free run the room was counted from.
     UPDATE job_type_rate_slots
     SET used_at = (SELECT at FROM controls)
-    WHERE type = $3 AND slot IN (
-        SELECT slot
-        FROM job_type_rate_slots, controls AS c
-        WHERE type = $3 AND c.rate_limit_jobs IS NOT NULL
-          AND used_at <= c.at - make_interval(secs => c.rate_limit_seconds)
-        ORDER BY used_at
-        LIMIT (SELECT count(*) FROM claimed)
-    )
+    WHERE type = $3
+      AND slot = ANY (ARRAY(SELECT slot FROM ring WHERE k < (SELECT count(*) FROM claimed)))
+), cursor_moved AS (
+    UPDATE job_type_rate_cursors
+    SET next_slot = (next_slot + (SELECT count(*) FROM claimed))
+                    % (SELECT rate_limit_jobs FROM controls)
+    WHERE type = $3 AND (SELECT count(*) FROM claimed) > 0
+      AND (SELECT rate_limit_jobs FROM controls) IS NOT NULL
 ), logged AS (
     INSERT INTO job_events (job_id, kind, attempt, worker_id, at)
     SELECT id, 'claimed', attempts, locked_by, claimed_at FROM claimed
@@ -242,9 +259,13 @@ ORDER BY name;
 -- no free slot now: a long-poll waits that long at most.
 SELECT min(free_at) - clock_timestamp() AS wait
 FROM (
+    -- The slot at the ring's cursor is the least recently used: the next to free.
     SELECT (
-        SELECT min(used_at) FROM job_type_rate_slots
-        WHERE type = t.name
+        SELECT slots.used_at
+        FROM job_type_rate_cursors AS cursor
+        JOIN job_type_rate_slots AS slots
+            ON slots.type = cursor.type AND slots.slot = cursor.next_slot
+        WHERE cursor.type = t.name
     ) + make_interval(secs => t.rate_limit_seconds) AS free_at
     FROM job_types AS t
     WHERE t.rate_limit_jobs IS NOT NULL AND NOT t.paused

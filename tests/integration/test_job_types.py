@@ -416,30 +416,44 @@ async def test_patch_of_an_unknown_type_is_a_404(api: httpx.AsyncClient) -> None
 async def test_a_rate_limit_keeps_one_slot_per_job_it_allows(
     api: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    async def slots() -> list[asyncpg.Record]:
-        return await db.fetch(
-            "SELECT slot, used_at FROM job_type_rate_slots WHERE type = 'email' ORDER BY slot"
+    async def ring() -> list[tuple[int, bool]]:
+        """The slots in the order claims will take them, and whether each was used."""
+        rows = await db.fetch(
+            "SELECT slot, used_at > '-infinity' AS used FROM job_type_rate_slots"
+            " WHERE type = 'email' ORDER BY slot"
         )
+        cursor = await db.fetchval(
+            "SELECT next_slot FROM job_type_rate_cursors WHERE type = 'email'"
+        )
+        slots = [(row["slot"], row["used"]) for row in rows]
+        return slots[cursor:] + slots[:cursor]
 
     await api.patch("/job-types/email", json={"rate_limit": {"jobs": 5, "per_seconds": 10}})
-    assert len(await slots()) == 5
-    # Two slots were taken by claims just now: lowering the limit keeps them.
+    assert await ring() == [(0, False), (1, False), (2, False), (3, False), (4, False)]
+    # Two claims just now took the first two slots; the cursor moved past them.
     await db.execute(
-        "UPDATE job_type_rate_slots SET used_at = now() WHERE type = 'email' AND slot IN (2, 4)"
+        "UPDATE job_type_rate_slots SET used_at = now() - (3 - slot) * interval '1 s'"
+        " WHERE type = 'email' AND slot IN (0, 1)"
     )
+    await db.execute("UPDATE job_type_rate_cursors SET next_slot = 2 WHERE type = 'email'")
 
     lowered = await api.patch(
         "/job-types/email", json={"rate_limit": {"jobs": 2, "per_seconds": 5}}
     )
 
+    # Lowered, the ring keeps the two used slots, and claims meet the older one first.
     assert lowered.json()["rate_limit"] == {"jobs": 2, "per_seconds": 5.0}
-    assert [row["slot"] for row in await slots()] == [2, 4]
+    used = await db.fetch(
+        "SELECT used_at FROM job_type_rate_slots WHERE type = 'email' ORDER BY slot"
+    )
+    assert await ring() == [(0, True), (1, True)]
+    assert used[0]["used_at"] < used[1]["used_at"]
     await api.patch("/job-types/email", json={"rate_limit": {"jobs": 4, "per_seconds": 5}})
-    assert len(await slots()) == 4
+    assert await ring() == [(0, False), (1, False), (2, True), (3, True)]
     await api.patch("/job-types/email", json={"paused": True})
-    assert len(await slots()) == 4  # a patch without rate_limit leaves the slots alone
+    assert len(await ring()) == 4  # a patch without rate_limit leaves the slots alone
     await api.patch("/job-types/email", json={"rate_limit": None})
-    assert await slots() == []
+    assert await ring() == []
 
 
 async def test_concurrent_registrations_and_changes_all_succeed(api: httpx.AsyncClient) -> None:
