@@ -13,8 +13,8 @@ import pytest
 
 from jobdeck_access.roles import Role
 from tests.access import bearer
-from tests.factories import insert_jobs
-from tests.integration.worker.conftest import TypeControls, claims_waiting_become
+from tests.factories import change_controls, insert_jobs
+from tests.integration.worker.conftest import claims_waiting_become
 from tests.integration.worker.ledger import most_claims_in_any_window, most_processing_at_once
 from worker_service.records import Completion
 from worker_service.rescuer import Rescuer
@@ -38,11 +38,11 @@ async def statuses(db: asyncpg.Connection) -> dict[str, str]:
 
 
 async def test_a_paused_type_is_not_claimed_while_others_are(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
     emails = await insert_jobs(db, 3, type="email", priority=5)
     notifications = await insert_jobs(db, 2, type="notification", priority=1)
-    await type_controls.set("email", paused=True)
+    await change_controls(api, "email", paused=True)
 
     claimed = await claim(worker, "limit=10")
 
@@ -51,9 +51,9 @@ async def test_a_paused_type_is_not_claimed_while_others_are(
 
 
 async def test_with_a_type_paused_the_others_are_still_claimed_most_urgent_first(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
-    await type_controls.set("report", paused=True)
+    await change_controls(api, "report", paused=True)
     await insert_jobs(db, 50, type="report", priority=5)
     low = await insert_jobs(db, type="email", priority=1)
     high = await insert_jobs(db, type="notification", priority=4)
@@ -65,15 +65,15 @@ async def test_with_a_type_paused_the_others_are_still_claimed_most_urgent_first
 
 
 async def test_lifting_a_pause_wakes_a_waiting_claim(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
-    await type_controls.set("email", paused=True)
+    await change_controls(api, "email", paused=True)
     [job_id] = await insert_jobs(db, type="email")
     waiting = asyncio.create_task(worker.post("/process?wait=10&types=email"))
     await claims_waiting_become(worker, 1)
 
     lifted_at = time.monotonic()
-    await type_controls.set("email", paused=False)
+    await change_controls(api, "email", paused=False)
     response = await waiting
 
     assert response.status_code == 200
@@ -85,36 +85,36 @@ async def test_lifting_a_pause_wakes_a_waiting_claim(
 
 
 async def test_concurrency_caps_the_jobs_processing_and_a_raise_holds_at_the_next_claim(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
-    await type_controls.set("email", concurrency=2)
+    await change_controls(api, "email", concurrency=2)
     await insert_jobs(db, 5, type="email")
 
     first = await claim(worker, "limit=5&types=email&wait=5")
     assert len(first) == 2
     assert await claim(worker, "limit=5&types=email") == []
 
-    await type_controls.set("email", concurrency=3)
+    await change_controls(api, "email", concurrency=3)
 
     assert len(await claim(worker, "limit=5&types=email")) == 1
 
 
 async def test_a_lowered_limit_holds_at_the_next_claim(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
-    await type_controls.set("email", concurrency=3)
+    await change_controls(api, "email", concurrency=3)
     await insert_jobs(db, 5, type="email")
     assert len(await claim(worker, "limit=2&types=email&wait=5")) == 2
 
-    await type_controls.set("email", concurrency=1)
+    await change_controls(api, "email", concurrency=1)
 
     assert await claim(worker, "limit=5&types=email") == []
 
 
 async def test_key_concurrency_caps_each_key_and_leaves_jobs_without_a_key_alone(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
-    await type_controls.set("email", key_concurrency=1)
+    await change_controls(api, "email", key_concurrency=1)
     await insert_jobs(db, 3, type="email", concurrency_key="customer-1")
     await insert_jobs(db, 3, type="email", concurrency_key="customer-2")
     await insert_jobs(db, 2, type="email")
@@ -126,9 +126,9 @@ async def test_key_concurrency_caps_each_key_and_leaves_jobs_without_a_key_alone
 
 
 async def test_a_full_type_does_not_starve_an_unlimited_one(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
-    await type_controls.set("email", concurrency=1)
+    await change_controls(api, "email", concurrency=1)
     await insert_jobs(db, 3, type="email", priority=5)
     assert len(await claim(worker, "limit=1&types=email&wait=5")) == 1
     notifications = await insert_jobs(db, 2, type="notification", priority=1)
@@ -139,10 +139,10 @@ async def test_a_full_type_does_not_starve_an_unlimited_one(
 
 
 async def test_a_full_limited_type_does_not_starve_another_limited_one(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
-    await type_controls.set("email", concurrency=1)
-    await type_controls.set("notification", concurrency=2)
+    await change_controls(api, "email", concurrency=1)
+    await change_controls(api, "notification", concurrency=2)
     await insert_jobs(db, 3, type="email")
     await insert_jobs(db, 3, type="notification")
 
@@ -152,10 +152,10 @@ async def test_a_full_limited_type_does_not_starve_another_limited_one(
 
 
 async def test_the_claim_carries_the_types_timeout(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
-    await type_controls.set("email", timeout_seconds=30.0)
-    await type_controls.set("notification", timeout_seconds=5.5, concurrency=10)
+    await change_controls(api, "email", timeout_seconds=30.0)
+    await change_controls(api, "notification", timeout_seconds=5.5, concurrency=10)
     await insert_jobs(db, type="email")
     await insert_jobs(db, type="notification")
     await insert_jobs(db, type="report")
@@ -201,11 +201,11 @@ async def _finish_rescue(
 async def test_a_slot_freed_wakes_a_waiting_claim(
     worker: httpx.AsyncClient,
     db: asyncpg.Connection,
-    type_controls: TypeControls,
+    api: httpx.AsyncClient,
     rescuer: Rescuer,
     finish: object,
 ) -> None:
-    await type_controls.set("email", concurrency=1)
+    await change_controls(api, "email", concurrency=1)
     await insert_jobs(db, 2, type="email", max_attempts=5)
     [held] = await claim(worker, "limit=1&types=email&wait=5")
     if finish is _finish_rescue:
@@ -226,9 +226,8 @@ async def test_a_cancelled_pending_job_takes_no_slot(
     worker: httpx.AsyncClient,
     api: httpx.AsyncClient,
     db: asyncpg.Connection,
-    type_controls: TypeControls,
 ) -> None:
-    await type_controls.set("email", concurrency=1)
+    await change_controls(api, "email", concurrency=1)
     first, second = await insert_jobs(db, 2, type="email", priority=5)
     response = await api.delete(f"/jobs/{first}")
     assert response.status_code == 200, response.text
@@ -239,9 +238,9 @@ async def test_a_cancelled_pending_job_takes_no_slot(
 
 
 async def test_a_rate_limited_claim_waits_for_the_next_free_slot(
-    worker: httpx.AsyncClient, db: asyncpg.Connection, type_controls: TypeControls
+    worker: httpx.AsyncClient, db: asyncpg.Connection, api: httpx.AsyncClient
 ) -> None:
-    await type_controls.set("email", rate_limit_jobs=2, rate_limit_seconds=1.0)
+    await change_controls(api, "email", rate_limit={"jobs": 2, "per_seconds": 1.0})
     await insert_jobs(db, 3, type="email")
     assert len(await claim(worker, "limit=3&types=email&wait=5")) == 2
 
@@ -297,10 +296,10 @@ async def test_concurrency_is_exact_with_8_claimers_racing(
     worker_url: str,
     runner_headers: dict[str, str],
     db: asyncpg.Connection,
-    type_controls: TypeControls,
+    api: httpx.AsyncClient,
     round_: int,
 ) -> None:
-    await type_controls.set("email", concurrency=3)
+    await change_controls(api, "email", concurrency=3)
     await insert_jobs(db, 60, type="email")
     await insert_jobs(db, 20, type="notification")
 
@@ -314,10 +313,10 @@ async def test_key_concurrency_is_exact_with_8_claimers_racing(
     worker_url: str,
     runner_headers: dict[str, str],
     db: asyncpg.Connection,
-    type_controls: TypeControls,
+    api: httpx.AsyncClient,
     round_: int,
 ) -> None:
-    await type_controls.set("email", key_concurrency=1)
+    await change_controls(api, "email", key_concurrency=1)
     for key in range(4):
         await insert_jobs(db, 15, type="email", concurrency_key=f"customer-{key}")
     await insert_jobs(db, 20, type="email")
@@ -333,9 +332,9 @@ async def test_a_rate_limit_of_20_per_2_seconds_is_exact_with_8_claimers_racing(
     worker_url: str,
     runner_headers: dict[str, str],
     db: asyncpg.Connection,
-    type_controls: TypeControls,
+    api: httpx.AsyncClient,
 ) -> None:
-    await type_controls.set("email", rate_limit_jobs=20, rate_limit_seconds=2.0)
+    await change_controls(api, "email", rate_limit={"jobs": 20, "per_seconds": 2.0})
     await insert_jobs(db, 50, type="email")
 
     await _race(worker_url, runner_headers, db, 50, seed=7)
@@ -367,13 +366,13 @@ async def racing_store(database_url: str) -> AsyncIterator[WorkerStore]:
 async def test_limits_hold_with_8_claimers_racing_in_the_database(
     racing_store: WorkerStore,
     db: asyncpg.Connection,
-    type_controls: TypeControls,
+    api: httpx.AsyncClient,
     controls: dict[str, int],
     per_key: bool,
     limit: int,
 ) -> None:
     """No HTTP between the claimers and the database: their claims overlap the most."""
-    await type_controls.set("email", **controls)
+    await change_controls(api, "email", **controls)
     for key in ("a", "b"):
         await insert_jobs(db, 40, type="email", concurrency_key=key)
     finished = 0
@@ -396,7 +395,7 @@ async def test_limits_hold_with_8_claimers_racing_in_the_database(
 
 @pytest.mark.parametrize("seed", range(6))
 async def test_random_limits_and_job_mixes_hold_in_the_ledger(
-    racing_store: WorkerStore, db: asyncpg.Connection, type_controls: TypeControls, seed: int
+    racing_store: WorkerStore, db: asyncpg.Connection, api: httpx.AsyncClient, seed: int
 ) -> None:
     rng = random.Random(seed)
     concurrency = rng.choice([None, 1, 2, 4])
@@ -404,12 +403,12 @@ async def test_random_limits_and_job_mixes_hold_in_the_ledger(
     rate = rng.choice([None, (rng.randint(3, 12), 0.5)])
     if concurrency is None and key_concurrency is None and rate is None:
         concurrency = 2
-    await type_controls.set(
+    await change_controls(
+        api,
         "email",
         concurrency=concurrency,
         key_concurrency=key_concurrency,
-        rate_limit_jobs=rate[0] if rate else None,
-        rate_limit_seconds=rate[1] if rate else None,
+        rate_limit={"jobs": rate[0], "per_seconds": rate[1]} if rate else None,
     )
     jobs = 0
     for key in [None, "a", "b", "c"][: rng.randint(1, 4)]:
