@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from frontend.client import (
     ApiFailed,
@@ -30,6 +31,8 @@ from frontend.security import CrossSiteRequest, SecurityHeaders, same_origin_onl
 from frontend.session import Session, SessionCookies
 from frontend.settings import ServingSettings, get_settings
 from frontend.templating import is_htmx, render
+from jobdeck_runtime import logs, request_ids
+from jobdeck_runtime.request_ids import RequestIds
 
 STATIC = Path(__file__).parent / "static"
 VENDORED = ("htmx.min.js", "uPlot.iife.min.js", "uPlot.min.css")
@@ -48,9 +51,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: ServingSettings = app.state.settings
     # A service that is down refuses at once or not at all: connecting gets a short leash.
     timeout = httpx.Timeout(settings.api_timeout_seconds, connect=2.0)
+    # Each call carries the page's request id, so the API's lines about it can be found.
+    hooks = {"request": [request_ids.forward]}
     async with (
-        httpx.AsyncClient(base_url=str(settings.producer_api_url), timeout=timeout) as api,
-        httpx.AsyncClient(base_url=str(settings.worker_service_url), timeout=timeout) as workers,
+        httpx.AsyncClient(
+            base_url=str(settings.producer_api_url), timeout=timeout, event_hooks=hooks
+        ) as api,
+        httpx.AsyncClient(
+            base_url=str(settings.worker_service_url), timeout=timeout, event_hooks=hooks
+        ) as workers,
     ):
         app.state.api = ProducerApi(api)
         app.state.worker_service = WorkerService(workers)
@@ -128,7 +137,8 @@ def _add_error_pages(app: FastAPI) -> None:
         return error_page(request, error.status_code, heading, str(error.detail))
 
 
-def create_app(settings: ServingSettings | None = None) -> FastAPI:
+def create_app(settings: ServingSettings | None = None) -> ASGIApp:
+    logs.configure("frontend")
     _require_vendored_assets()
     settings = settings or get_settings()
     app = FastAPI(
@@ -159,7 +169,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.add_middleware(RequireSession, cookies=cookies)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
-    return app
+    return RequestIds(app)
 
 
 app = create_app()

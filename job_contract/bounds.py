@@ -26,6 +26,9 @@ BIGINT_MAX = 2**63 - 1  # PostgreSQL bigint: the jobs a runner has processed
 
 # POST /jobs/batch creates, and POST /jobs/bulk acts on, at most this many jobs at once.
 MAX_JOBS_PER_REQUEST = 1_000
+# POST /jobs/bulk with a filter acts on at most this many matches, MAX_JOBS_PER_REQUEST per
+# transaction: a batch locks no more rows than an `ids` request does.
+MAX_BULK_MATCHES = 10_000
 # GET /jobs pages.
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 MAX_OFFSET = 1_000_000

@@ -40,6 +40,15 @@ class BulkResult(BaseModel):
     skipped: list[SkippedJob]
 
 
+class BulkCount(BaseModel):
+    """POST /jobs/bulk by filter: how many jobs matched (up to the limit), were acted on, and
+    were left alone; a dry run's are what a run would do now."""
+
+    matched: int
+    succeeded: int
+    skipped: int
+
+
 class ThroughputBucket(BaseModel):
     bucket: datetime
     completed: int

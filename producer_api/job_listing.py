@@ -100,6 +100,16 @@ def matching_select(where: JobFilter) -> sa.Select[Any]:
     return sa.select(sa.literal(1)).select_from(jobs).where(*_conditions(where))
 
 
+def oldest_matching(where: JobFilter, limit: int) -> sa.Select[Any]:
+    """The id and status of the oldest `limit` jobs the filter matches (a bulk action's)."""
+    return (
+        sa.select(jobs.c.id, jobs.c.status)
+        .where(*_conditions(where))
+        .order_by(jobs.c.created_at, jobs.c.id)
+        .limit(limit)
+    )
+
+
 def _order_by(columns: Any, sort: SortKey, order: SortOrder) -> list[sa.ColumnElement[Any]]:
     direction = sa.desc if order == "desc" else sa.asc
     # Ties broken by (created_at, id) in the same direction, so one index serves a sort.

@@ -26,8 +26,9 @@ from jobdeck_access.tokens import TokenNameTaken, TokenNotFound
 from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
-from jobdeck_runtime import swagger_ui
+from jobdeck_runtime import logs, swagger_ui
 from jobdeck_runtime.maintenance import running
+from jobdeck_runtime.request_ids import RequestIds
 from jobdeck_runtime.startup import StartupGuard
 from producer_api.db import create_engine, is_unavailable
 from producer_api.errors import (
@@ -157,6 +158,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
+    logs.configure("producer_api")
     settings = settings or get_settings()
     app = FastAPI(
         title="Jobdeck producer API",
@@ -229,12 +231,14 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         await ensure_migrated(app.state.database_url)
 
     guarded = StartupGuard(app, check_database)
-    return RequestMetrics(
-        protect(
-            guarded,
-            roles.PRODUCER_API,
-            verifier=lambda: app.state.verifier,
-            settings=settings,
+    return RequestIds(
+        RequestMetrics(
+            protect(
+                guarded,
+                roles.PRODUCER_API,
+                verifier=lambda: app.state.verifier,
+                settings=settings,
+            )
         )
     )
 

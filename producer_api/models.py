@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -17,7 +17,11 @@ from job_contract import JobAction
 from job_contract.bounds import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_PRIORITY,
+    MAX_BULK_MATCHES,
     MAX_JOBS_PER_REQUEST,
+    MAX_PRIORITY,
+    MAX_SEARCH_CHARS,
+    MIN_PRIORITY,
     MaxAttempts,
     Priority,
 )
@@ -295,8 +299,59 @@ class JobBatchCreate(BaseModel):
     ]
 
 
+def _as_list(value: object) -> object:
+    """A body may give one value as a string, as a query string does by naming it once."""
+    return [value] if isinstance(value, str) else value
+
+
+FilterValues = Annotated[list[str] | None, BeforeValidator(_as_list)]
+
+
+class JobFilterFields(BaseModel):
+    """GET /jobs's filters (its query parameters), and POST /jobs/bulk's `filter`; the
+    routes read both into one JobFilter with routes/job_filter.py."""
+
+    status: FilterValues = PydanticField(None, description="Repeat or comma-separate")
+    type: FilterValues = PydanticField(None, description="Repeat or comma-separate")
+    priority: FilterValues = PydanticField(
+        None, description=f"{MIN_PRIORITY}–{MAX_PRIORITY}; repeat or comma-separate"
+    )
+    q: str | None = PydanticField(
+        None,
+        max_length=MAX_SEARCH_CHARS,
+        description="An id prefix, or text anywhere in the payload",
+    )
+    created_after: UtcTimestamp | None = PydanticField(None, description="No zone means UTC")
+    created_before: UtcTimestamp | None = PydanticField(None, description="No zone means UTC")
+
+
+class BodyFilter(JobFilterFields):
+    """The filters as a JSON object: a misspelt filter is refused, never read as "all jobs"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class BulkAction(BaseModel):
+    """`ids`, or `filter` with its own `limit` and `dry_run`: the route refuses other mixes."""
+
     model_config = ConfigDict(extra="forbid")
 
     action: JobAction
-    ids: Annotated[list[UUID], PydanticField(min_length=1, max_length=MAX_JOBS_PER_REQUEST)]
+    ids: Annotated[
+        list[UUID] | None, PydanticField(min_length=1, max_length=MAX_JOBS_PER_REQUEST)
+    ] = None
+    filter: BodyFilter | None = PydanticField(
+        None, description="Instead of `ids`: every job these GET /jobs filters match"
+    )
+    limit: Annotated[
+        int | None,
+        PydanticField(
+            ge=1,
+            le=MAX_BULK_MATCHES,
+            description=f"With `filter`: act on at most this many, oldest first"
+            f" (default {MAX_BULK_MATCHES:,})",
+        ),
+    ] = None
+    dry_run: bool = PydanticField(
+        False, description="With `filter`: only count what a real run would match and do"
+    )

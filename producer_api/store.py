@@ -11,11 +11,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import sqlalchemy as sa
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from job_contract import JobStatus, JobType
-from job_contract.bounds import STATS_WINDOWS, StatsWindowName
+from job_contract.bounds import MAX_JOBS_PER_REQUEST, STATS_WINDOWS, StatsWindowName
 from job_contract.jobs import EVENT_FIELDS, public_fields
 from job_contract.transitions import ALLOWED_FROM, JobAction, rule
 from producer_api.errors import (
@@ -27,7 +28,7 @@ from producer_api.errors import (
     UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
-from producer_api.job_listing import JobFilter, SortKey, SortOrder, page_select
+from producer_api.job_listing import JobFilter, SortKey, SortOrder, oldest_matching, page_select
 from producer_api.queries import QUERIES
 
 _ACTION_STATEMENTS = {
@@ -72,6 +73,13 @@ class ActionOutcome:
 class BulkOutcome:
     succeeded: list[UUID]
     skipped: list[tuple[UUID, str]]
+
+
+@dataclass(frozen=True)
+class BulkCounts:
+    matched: int
+    succeeded: int
+    skipped: int
 
 
 @dataclass(frozen=True)
@@ -223,6 +231,33 @@ class JobStore:
             for job_id, status in outcome.skipped.items()
         ]
         return BulkOutcome(succeeded=[i for i in unique_ids if i in done], skipped=skipped)
+
+    async def bulk_count(self, action: JobAction, where: JobFilter, limit: int) -> BulkCounts:
+        """What bulk_matching would do now: matches up to `limit`, and how many of them the
+        action's statuses allow (a retry of a deleted type's job would still be skipped)."""
+        matching = oldest_matching(where, limit).subquery()
+        allowed = matching.c.status.in_(_ALLOWED[action])
+        count = sa.select(sa.func.count(), sa.func.count().filter(allowed)).select_from(matching)
+        async with self._engine.connect() as conn:
+            matched, would_succeed = (await conn.execute(count)).one()
+        return BulkCounts(matched, would_succeed, matched - would_succeed)
+
+    async def bulk_matching(self, action: JobAction, where: JobFilter, limit: int) -> BulkCounts:
+        """Apply the action to the oldest `limit` jobs the filter matches.
+
+        Their ids are read first, then acted on MAX_JOBS_PER_REQUEST per transaction: no
+        statement locks more rows than an `ids` request may, and each batch commits before
+        the next, so runners claiming jobs wait on a few row locks for milliseconds, never on
+        thousands for the whole run. A job that changed since it was read is judged again
+        by the action's own status check."""
+        async with self._engine.connect() as conn:
+            ids = list((await conn.execute(oldest_matching(where, limit))).scalars())
+        succeeded = 0
+        for start in range(0, len(ids), MAX_JOBS_PER_REQUEST):
+            batch = {"ids": ids[start : start + MAX_JOBS_PER_REQUEST], "allowed": _ALLOWED[action]}
+            async with self._engine.begin() as conn:
+                succeeded += len((await conn.execute(_ACTION_STATEMENTS[action], batch)).all())
+        return BulkCounts(len(ids), succeeded, len(ids) - succeeded)
 
     async def _act_on_one(self, action: JobAction, job_id: UUID) -> dict[str, Any]:
         async with self._engine.begin() as conn:

@@ -22,7 +22,9 @@ from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.availability import is_connection_problem
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
+from jobdeck_runtime import logs
 from jobdeck_runtime.maintenance import running
+from jobdeck_runtime.request_ids import RequestIds
 from jobdeck_runtime.startup import StartupGuard
 from worker_service import routes
 from worker_service.claims import ClaimBatcher
@@ -39,11 +41,13 @@ from worker_service.wakeups import JobsPendingListener
 
 logger = logging.getLogger("worker_service")
 
-# No access log line per request (what `uvicorn --no-access-log` does): busy runners make
-# thousands of requests a second, the lines cost ~10 % of this service's CPU, and /metrics
-# counts claims, completions and failures instead. Warnings and errors are still logged.
-logging.getLogger("uvicorn.access").handlers = []
-logging.getLogger("uvicorn.access").propagate = False
+
+def _configure_logs() -> None:
+    logs.configure("worker_service")
+    # No access log line per request (what `uvicorn --no-access-log` does): busy runners make
+    # thousands of requests a second, the lines cost ~10 % of this service's CPU, and /metrics
+    # counts claims, completions and failures instead. Warnings and errors are still logged.
+    logging.getLogger("uvicorn.access").propagate = False
 
 
 def _answer(status_code: int) -> Callable[[Request, Exception], Awaitable[Response]]:
@@ -101,6 +105,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
+    _configure_logs()
     settings = settings or get_settings()
     app = Starlette(
         routes=routes.routes,
@@ -124,12 +129,14 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         app.state.database_url = database_url(settings.database_url)
         await ensure_migrated(app.state.database_url)
 
-    return protect(
-        StartupGuard(app, check_database),
-        roles.WORKER_SERVICE,
-        verifier=lambda: app.state.verifier,
-        settings=settings,
-        raw_body_paths=["/artifacts/"],  # a report's file, sent as CSV or PDF
+    return RequestIds(
+        protect(
+            StartupGuard(app, check_database),
+            roles.WORKER_SERVICE,
+            verifier=lambda: app.state.verifier,
+            settings=settings,
+            raw_body_paths=["/artifacts/"],  # a report's file, sent as CSV or PDF
+        )
     )
 
 

@@ -7,25 +7,36 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
-from job_contract import JobDetail, JobPublic, JobStatus
+from job_contract import JobDetail, JobPublic
 from job_contract.artifacts import download_headers, served_content_type
 from job_contract.bounds import (
     DEFAULT_PAGE_SIZE,
+    MAX_BULK_MATCHES,
     MAX_JOBS_PER_REQUEST,
     MAX_OFFSET,
     MAX_PAGE_SIZE,
-    MAX_PRIORITY,
-    MAX_SEARCH_CHARS,
-    MIN_PRIORITY,
 )
-from job_contract.producer_api import BulkResult, ErrorMessage, JobBatch, JobPage, SkippedJob
-from job_contract.timestamps import UtcTimestamp
+from job_contract.producer_api import (
+    BulkCount,
+    BulkResult,
+    ErrorMessage,
+    JobBatch,
+    JobPage,
+    SkippedJob,
+)
 from job_contract.transitions import ALLOWED_FROM, JobAction, statuses_phrase
 from producer_api.deps import StoreDep
 from producer_api.job_intake import new_jobs
-from producer_api.job_listing import JobFilter, SortKey, SortOrder
-from producer_api.models import JOB_CREATE_EXAMPLES, BulkAction, JobBatchCreate, JobCreate
+from producer_api.job_listing import SortKey, SortOrder
+from producer_api.models import (
+    JOB_CREATE_EXAMPLES,
+    BulkAction,
+    JobBatchCreate,
+    JobCreate,
+    JobFilterFields,
+)
 from producer_api.routes import params
+from producer_api.routes.job_filter import job_filter
 from producer_api.routes.job_types import CatalogDep
 from producer_api.store import NewJob
 
@@ -106,21 +117,7 @@ async def create_jobs(
 async def list_jobs(
     store: StoreDep,
     catalog: CatalogDep,
-    status: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
-    type: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
-    priority: Annotated[
-        list[str] | None,
-        Query(description=f"{MIN_PRIORITY}–{MAX_PRIORITY}; repeat or comma-separate"),
-    ] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=MAX_SEARCH_CHARS,
-            description="An id prefix, or text anywhere in the payload",
-        ),
-    ] = None,
-    created_after: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
-    created_before: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
+    filters: Annotated[JobFilterFields, Query()],
     sort: SortKey = "created_at",
     order: SortOrder = "desc",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -129,15 +126,7 @@ async def list_jobs(
     """`total` is exact up to `EXACT_COUNT_LIMIT` matches (see the settings) and whenever
     only `status`/`type` filter; past that it is PostgreSQL's estimate and
     `total_is_estimate` is true."""
-    where = JobFilter(
-        statuses=params.enum_list("status", status, JobStatus),
-        types=params.type_list(type),
-        all_types=await catalog.names(),
-        priorities=params.priority_list(priority),
-        q=params.search_text(q),
-        created_after=created_after,
-        created_before=created_before,
-    )
+    where = await job_filter(filters, catalog)
     page = await store.list_jobs(where, sort, order, limit, offset)
     return {
         "items": page.items,
@@ -180,17 +169,41 @@ async def retry_job(job_id: UUID, store: StoreDep) -> dict[str, Any]:
 
 @router.post(
     "/jobs/bulk",
-    response_model=BulkResult,
+    response_model=BulkResult | BulkCount,
     summary="Cancel, retry or delete many jobs",
-    description="Each job is acted on if its status allows; the others are listed with the"
-    f" reason. `delete` removes only {statuses_phrase(ALLOWED_FROM[JobAction.DELETE])} jobs.",
+    description="Each job is acted on if its status allows; the others are skipped."
+    f" `delete` removes only {statuses_phrase(ALLOWED_FROM[JobAction.DELETE])} jobs."
+    f" With `ids` (up to {MAX_JOBS_PER_REQUEST:,}) the answer lists each skipped job and why;"
+    " with `filter` (the GET /jobs filters) it acts on every matching job, oldest first, up"
+    f" to `limit` (default and most {MAX_BULK_MATCHES:,}), {MAX_JOBS_PER_REQUEST:,} per"
+    " transaction, and answers counts; `dry_run` only counts.",
 )
-async def bulk_action(action: BulkAction, store: StoreDep) -> BulkResult:
-    outcome = await store.bulk(action.action, action.ids)
-    return BulkResult(
-        succeeded=outcome.succeeded,
-        skipped=[SkippedJob(id=job_id, reason=reason) for job_id, reason in outcome.skipped],
-    )
+async def bulk_action(
+    action: BulkAction, store: StoreDep, catalog: CatalogDep
+) -> BulkResult | BulkCount:
+    if action.filter is None:
+        if action.ids is None:
+            raise params.invalid("ids", "", "or filter is required", _BODY)
+        for extra in ("limit", "dry_run"):
+            if extra in action.model_fields_set:
+                raise params.invalid(extra, "", "goes only with filter, not ids", _BODY)
+        outcome = await store.bulk(action.action, action.ids)
+        return BulkResult(
+            succeeded=outcome.succeeded,
+            skipped=[SkippedJob(id=job_id, reason=reason) for job_id, reason in outcome.skipped],
+        )
+    if action.ids is not None:
+        raise params.invalid("filter", "", "and ids cannot both be given: choose one", _BODY)
+    where = await job_filter(action.filter, catalog, (*_BODY, "filter"))
+    limit = action.limit or MAX_BULK_MATCHES
+    if action.dry_run:
+        counted = await store.bulk_count(action.action, where, limit)
+    else:
+        counted = await store.bulk_matching(action.action, where, limit)
+    return BulkCount(matched=counted.matched, succeeded=counted.succeeded, skipped=counted.skipped)
+
+
+_BODY = ("body",)
 
 
 @router.get(

@@ -15,6 +15,7 @@ import uuid
 import uvloop
 
 from job_contract.bounds import MAX_CLAIM_BATCH
+from jobdeck_runtime import logs
 from worker_service.runner.client import WorkerServiceClient
 from worker_service.runner.loop import Runner
 from worker_service.runner.registry import (
@@ -119,13 +120,10 @@ async def _main(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
-    # httpx (the notification webhook's client) would log every request at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    uvloop.run(_main(_parse_args()))
+    logs.configure("runner")
+    args = _parse_args()
+    with logs.bound(worker_id=args.worker_id):
+        uvloop.run(_main(args))
 
 
 if __name__ == "__main__":

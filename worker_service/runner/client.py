@@ -30,6 +30,7 @@ from job_contract.worker_api import (
     HeartbeatBody,
     ProcessOptions,
 )
+from jobdeck_runtime import request_ids
 
 _JSON = {"Content-Type": "application/json"}
 Answer = TypeVar("Answer", bound=BaseModel)
@@ -124,8 +125,11 @@ class WorkerServiceClient:
         self, method: str, path: str, allow: tuple[int, ...] = (), **kwargs: Any
     ) -> tuple[int, str]:
         """(status, body text) for a 2xx or an allowed status."""
+        # The job's id and attempt when the call is about a job (loop.about_job), else new.
+        headers = {**kwargs.pop("headers", {}), request_ids.HEADER: request_ids.outgoing()}
         try:
-            async with self._http.request(method, self._base_url + path, **kwargs) as answer:
+            request = self._http.request(method, self._base_url + path, headers=headers, **kwargs)
+            async with request as answer:
                 text = await answer.text()
         except (aiohttp.ClientError, TimeoutError) as error:
             raise WorkerServiceUnavailable(f"{method} {path}: {error!r}") from error

@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -26,6 +27,7 @@ from job_contract.bounds import DEFAULT_MAX_RESULT_BYTES, MAX_WAIT_SECONDS
 from job_contract.payloads import ReportType
 from job_contract.results import storable_json
 from job_contract.worker_api import ClaimedJob, CompletedJob, ProcessOptions
+from jobdeck_runtime import logs
 from worker_service.runner.acks import Acknowledger
 from worker_service.runner.client import (
     TokenRefused,
@@ -38,6 +40,18 @@ from worker_service.runner.registry import HandlerRegistry
 from worker_service.runner.settings import RunnerSettings
 
 logger = logging.getLogger("worker_service.runner")
+
+
+def about_job(job: ClaimedJob) -> AbstractContextManager[None]:
+    """Every line logged about this job carries it, and the calls made for it send its id
+    and attempt as their X-Request-ID, so `grep <job id>` follows it across services."""
+    return logs.bound(
+        job_id=str(job.id),
+        type=job.type,
+        attempt=job.attempts,
+        request_id=f"{job.id}.{job.attempts}",
+    )
+
 
 BUILTIN_TYPES = frozenset(JobType)
 
@@ -174,9 +188,10 @@ class Runner:
             if isinstance(outcome, CompletedJob):
                 completed.append(outcome)
             else:
-                await self._report(
-                    self._client.fail(job.id, job.attempts, outcome.error, outcome.retryable)
-                )
+                with about_job(job):
+                    await self._report(
+                        self._client.fail(job.id, job.attempts, outcome.error, outcome.retryable)
+                    )
         if completed:
             await self._report(self._acks.complete(completed))
         for running in batch:
@@ -192,6 +207,10 @@ class Runner:
 
     async def execute(self, job: ClaimedJob) -> JobOutcome:
         """Run one claimed job's handler and turn whatever happens into its outcome."""
+        with about_job(job):
+            return await self._execute(job)
+
+    async def _execute(self, job: ClaimedJob) -> JobOutcome:
         job_id, attempt = job.id, job.attempts
         if self._no_op:
             return CompletedJob(id=job_id, attempt=attempt, result={})
@@ -279,7 +298,8 @@ class Runner:
                     # about to be, and the fencing check decides whether that still counts.
                     continue
                 # Someone else may already be running it: stop, and report nothing.
-                logger.warning("lost the lease of job %s; abandoning it", job_id)
+                with about_job(running.job):
+                    logger.warning("lost the lease of job %s; abandoning it", job_id)
                 running.task.cancel()
             await asyncio.sleep(self._settings.heartbeat_interval_seconds)
 
@@ -295,9 +315,10 @@ class Runner:
             running.task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
         for job, _task in leftovers:
-            logger.info("failing back job %s: shutting down before it finished", job.id)
-            await self._report(
-                self._client.fail(
-                    job.id, job.attempts, "runner shut down before finishing", retryable=True
+            with about_job(job):
+                logger.info("failing back job %s: shutting down before it finished", job.id)
+                await self._report(
+                    self._client.fail(
+                        job.id, job.attempts, "runner shut down before finishing", retryable=True
+                    )
                 )
-            )

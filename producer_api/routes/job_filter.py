@@ -1,0 +1,26 @@
+"""The GET /jobs filters, read once: from the query string (GET /jobs) or from a body's
+`filter` (POST /jobs/bulk), into the one JobFilter that job_listing.py turns into SQL.
+
+A filter added to JobFilterFields and JobFilter reaches the list and the bulk action alike.
+"""
+
+from job_contract import JobStatus
+from producer_api.job_listing import JobFilter
+from producer_api.job_type_catalog import JobTypeCatalog
+from producer_api.models import JobFilterFields
+from producer_api.routes import params
+
+
+async def job_filter(
+    fields: JobFilterFields, catalog: JobTypeCatalog, where: params.Where = params.QUERY
+) -> JobFilter:
+    """The filter the fields describe; a value it cannot take is refused at `where`."""
+    return JobFilter(
+        statuses=params.enum_list("status", fields.status, JobStatus, where),
+        types=params.type_list(fields.type, where),
+        all_types=await catalog.names(),
+        priorities=params.priority_list(fields.priority, where),
+        q=params.search_text(fields.q, where),
+        created_after=fields.created_after,
+        created_before=fields.created_before,
+    )
