@@ -1,5 +1,6 @@
 """The job list's bulk actions: how each reads, in words made from the contract's rules, and
-the panel the list shows above its table after a bulk button.
+the panel the list shows above its table after a bulk button, for the selected rows or for
+every job the list's filters match.
 
 The sentences name the statuses job_contract.transitions allows each action from, so the
 panel cannot promise what the producer API would refuse.
@@ -10,7 +11,8 @@ from types import MappingProxyType
 from uuid import UUID
 
 from job_contract import JobAction, JobStatus
-from job_contract.producer_api import BulkResult
+from job_contract.bounds import MAX_BULK_MATCHES
+from job_contract.producer_api import BulkCount, BulkResult
 from job_contract.transitions import ALLOWED_FROM, rule, statuses_phrase
 
 _SKIPPED = "the others are skipped."
@@ -63,7 +65,19 @@ class BulkPanel:
     ids: list[UUID] = field(default_factory=list)
     outcome: BulkResult | None = None
     problem: str | None = None
+    # "Select all N matching": the whole filter's counts, a dry run's until `acted`.
+    matching: BulkCount | None = None
+    acted: bool = False
 
     @property
     def wording(self) -> BulkWording | None:
         return BULK_WORDING[self.action] if self.action else None
+
+    @property
+    def capped(self) -> str | None:
+        """When more jobs match than one action takes, which of them it takes."""
+        if self.matching is None or self.matching.matched < MAX_BULK_MATCHES:
+            return None
+        return (
+            f"One action takes the oldest {MAX_BULK_MATCHES:,} matching jobs; repeat it for more."
+        )

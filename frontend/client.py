@@ -17,7 +17,7 @@ from frontend.models import Artifact, Job, JobList
 from job_contract import JobAction, JobPublic
 from job_contract.bounds import StatsWindowName
 from job_contract.job_types import JobTypeInfo, JobTypeList
-from job_contract.producer_api import BulkResult, Me, Stats
+from job_contract.producer_api import BulkCount, BulkResult, Me, Stats
 from job_contract.worker_api import RunnerPublic
 
 logger = logging.getLogger("frontend")
@@ -167,6 +167,15 @@ class ProducerApi:
         body = {"action": action, "ids": [str(job_id) for job_id in ids]}
         response = await self._send("POST", "/jobs/bulk", json=body)
         return BulkResult.model_validate_json(response.content)
+
+    async def bulk_matching(
+        self, action: JobAction, filters: dict[str, Any], dry_run: bool
+    ) -> BulkCount:
+        """Act on every job the list's filters match (up to the API's limit); a dry run only
+        counts what a run would do."""
+        body = {"action": action, "filter": filters, "dry_run": dry_run}
+        response = await self._send("POST", "/jobs/bulk", json=body)
+        return BulkCount.model_validate_json(response.content)
 
     async def artifact(self, job_id: UUID) -> Artifact:
         response = await self._send("GET", f"/jobs/{job_id}/artifact")

@@ -95,13 +95,26 @@ class JobQuery:
             ("limit", self.limit),
             ("offset", self.offset),
         ]
-        params += [("status", status) for status in self.statuses]
-        params += [("type", job_type) for job_type in self.types]
-        if self.priority:
-            params.append(("priority", self.priority))
-        if self.q:
-            params.append(("q", self.q))
+        params.extend(self._filter_pairs())
         return params
+
+    def api_filter(self) -> dict[str, str | list[str]]:
+        """The list's filters as POST /jobs/bulk's `filter` takes them: a name given more than
+        once as a list (the API reads one value or a list alike)."""
+        grouped: dict[str, list[str]] = {}
+        for name, value in self._filter_pairs():
+            grouped.setdefault(name, []).append(value)
+        return {name: values[0] if len(values) == 1 else values for name, values in grouped.items()}
+
+    def _filter_pairs(self) -> list[tuple[str, str]]:
+        """The filters as GET /jobs's query parameters."""
+        pairs = [("status", status) for status in self.statuses]
+        pairs += [("type", job_type) for job_type in self.types]
+        if self.priority:
+            pairs.append(("priority", self.priority))
+        if self.q:
+            pairs.append(("q", self.q))
+        return pairs
 
     def query_string(self) -> str:
         defaults = JobQuery()

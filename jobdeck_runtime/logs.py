@@ -117,5 +117,7 @@ def configure(service: str) -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers = []
         uvicorn_logger.propagate = True
-    # httpx would log every request at INFO, with its full URL.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The HTTP clients' own lines (every call at INFO, every socket step at DEBUG) drown
+    # ours; the access lines of the service called say the same, with the request id.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -68,6 +68,8 @@ async def bulk_action(request: Request, api: ApiDep) -> HTMLResponse:
     """First post: ask to confirm. Second post (confirmed=yes): act, then show the outcome.
 
     Either way the answer is the list the form came from, so it works without JavaScript.
+    With scope=matching ("select all N matching") it acts on every job the list's filters
+    match, and the question gives the API's dry-run count.
     """
     form = await request.form()
     list_query = QueryParams(str(form.get("list_query", "")))
@@ -79,6 +81,12 @@ async def bulk_action(request: Request, api: ApiDep) -> HTMLResponse:
         return await _list_page(
             request, api, query, names, BulkPanel(None, problem="Unknown action.")
         )
+    if form.get("scope") == "matching":
+        # Every job the list's filters match: the count first (a dry run), then the run.
+        confirmed = form.get("confirmed") == "yes"
+        counts = await api.bulk_matching(action, query.api_filter(), dry_run=not confirmed)
+        panel = BulkPanel(action, matching=counts, acted=confirmed)
+        return await _list_page(request, api, query, names, panel)
     if not ids:
         problem = "Select at least one job first."
         return await _list_page(request, api, query, names, BulkPanel(action, problem=problem))

@@ -121,21 +121,45 @@ function forgetReplacedCharts() {
 function showSelection(form) {
   const boxes = [...form.querySelectorAll("input[name='ids']")];
   const selected = boxes.filter((box) => box.checked).length;
+  const wholePage = selected > 0 && selected === boxes.length;
   const all = form.querySelector("[data-select-all]");
   if (all) {
-    all.checked = selected > 0 && selected === boxes.length;
+    all.checked = wholePage;
     all.indeterminate = selected > 0 && selected < boxes.length;
   }
-  form.querySelector("[data-selected-count]").textContent = `${selected} selected`;
+  // "Select all N matching" is offered once the whole page is selected, and undone by
+  // unticking any row: the form then posts scope=matching, and the server asks with a count.
+  const scope = form.querySelector("[data-scope]");
+  const offer = form.querySelector("[data-select-matching]");
+  if (!wholePage) scope.value = "";
+  const matching = scope.value === "matching";
+  if (offer) {
+    offer.hidden = !wholePage;
+    offer.querySelector("[data-page-selected]").hidden = matching;
+    offer.querySelector("[data-all-selected]").hidden = !matching;
+  }
+  form.querySelector("[data-selected-count]").textContent = matching ? "all matching selected" : `${selected} selected`;
   form.querySelectorAll("[data-needs-selection]").forEach((button) => { button.disabled = selected === 0; });
+}
+
+function selectRows(form, checked) {
+  form.querySelectorAll("input[name='ids']").forEach((box) => { box.checked = checked; });
 }
 
 document.addEventListener("change", (event) => {
   const form = event.target.closest("form[data-selection]");
   if (!form) return;
-  if (event.target.matches("[data-select-all]")) {
-    form.querySelectorAll("input[name='ids']").forEach((box) => { box.checked = event.target.checked; });
-  }
+  if (event.target.matches("[data-select-all]")) selectRows(form, event.target.checked);
+  showSelection(form);
+});
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-choose-matching], [data-clear-selection]");
+  const form = button?.closest("form[data-selection]");
+  if (!form) return;
+  const choose = button.matches("[data-choose-matching]");
+  form.querySelector("[data-scope]").value = choose ? "matching" : "";
+  if (!choose) selectRows(form, false);
   showSelection(form);
 });
 

@@ -4,13 +4,14 @@ retry from a job's page, and a job's status changing live."""
 import re
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
 
 from devstack.processes import start_runner, stop
 from jobdeck_access.roles import Role
-from tests.factories import create_job, email_job, notification_job, report_job
+from tests.factories import create_job, email_job, insert_jobs, notification_job, report_job
 from tests.frontend.arrange import claim, fail
 
 pytestmark = pytest.mark.browser
@@ -173,3 +174,40 @@ async def test_a_job_page_follows_the_job_live_and_stops_when_it_is_final(
     await expect(page.locator(".timeline")).to_contain_text("Completed by e2e-runner")
     await expect(status_area).not_to_have_attribute("hx-trigger", re.compile(".*"))
     assert await page.evaluate("window.notReloaded") is True
+
+
+async def test_select_all_matching_previews_the_count_then_retries_every_match(
+    page: Page, db: asyncpg.Connection
+) -> None:
+    """Gmail's "select all N matching": past the page, with the URL's filters, counted first."""
+    await insert_jobs(db, 25, status="failed", type="email")
+    await insert_jobs(db, 2, status="completed", type="email")
+    await insert_jobs(db, 3, status="failed", type="report")  # not matched: another type
+    await page.goto("/jobs?type=email")
+    await expect(rows(page)).to_have_count(20)
+    offer = page.locator("[data-select-matching]")
+    await expect(offer).to_be_hidden()
+
+    await page.get_by_label("Select all jobs on this page").check()
+    await expect(offer).to_contain_text("All 20 jobs on this page are selected.")
+    await page.get_by_role("button", name="Select all 27 matching jobs").click()
+    await expect(offer).to_contain_text("All 27 matching jobs are selected.")
+    await page.get_by_role("button", name="Retry…").click()
+
+    await expect(page.get_by_text("Retry all 27 matching jobs?")).to_be_visible()
+    await expect(page.locator("#bulk-question")).to_contain_text("25 can be, 2 would be skipped")
+    assert await db.fetchval("SELECT count(*) FROM jobs WHERE status = 'pending'") == 0
+    await page.get_by_role("button", name="Yes, retry 25 jobs").click()
+
+    await expect(page.get_by_role("status")).to_contain_text(
+        "Sent back to pending: 25 of 27 matching jobs."
+    )
+    await expect(page).to_have_url("/jobs?type=email")
+    counts = await db.fetch(
+        "SELECT type, status, count(*) AS n FROM jobs GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    assert [tuple(row) for row in counts] == [
+        ("email", "completed", 2),
+        ("email", "pending", 25),
+        ("report", "failed", 3),
+    ]
