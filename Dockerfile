@@ -12,8 +12,10 @@ RUN node scripts/copy-vendor.mjs
 
 # --- the Python services ---
 FROM python:3.11-slim
+# Containers log JSON lines (README, Logs); LOG_FORMAT=text in .env turns it back.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    LOG_FORMAT=json \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app

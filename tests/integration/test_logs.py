@@ -94,7 +94,9 @@ async def test_one_request_id_follows_a_page_from_the_dashboard_through_the_api(
 
     seen = await eventually(lines_of_the_request, lambda seen: all(seen.values()))
     assert any("GET /jobs?status=failed" in message for message in seen["frontend"])
-    assert any("GET /jobs?" in message and "status=failed" in message for message in seen["producer_api"])
+    assert any(
+        "GET /jobs?" in message and "status=failed" in message for message in seen["producer_api"]
+    )
     services = {line["service"] for line in read_lines(stack.logs / "producer_api.log")}
     assert services == {"producer_api"}
 
@@ -134,6 +136,7 @@ async def test_no_payload_token_or_secret_is_logged_and_a_runners_job_lines_say_
             runner_log,
         )
         try:
+
             async def status() -> str:
                 return str((await api.get(f"/jobs/{job['id']}")).json()["status"])
 

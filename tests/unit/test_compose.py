@@ -29,7 +29,8 @@ JOBDECK_SERVICES = ["migrate", "producer-api", "worker-service", "runner", "fron
 # Variables read straight from the environment rather than through a Settings class.
 PLAIN_VARIABLES = {
     "JOBDECK_DATA_DIR": "jobdeck_db/embedded.py",
-    "LOG_LEVEL": "worker_service/runner/__main__.py",
+    "LOG_LEVEL": "jobdeck_runtime/logs.py",
+    "LOG_FORMAT": "jobdeck_runtime/logs.py",
     "PRODUCER_API_PORT": "devstack/__main__.py",
     "WORKER_SERVICE_PORT": "devstack/__main__.py",
     "FRONTEND_PORT": "devstack/__main__.py",

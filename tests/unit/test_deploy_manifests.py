@@ -41,6 +41,7 @@ SERVICE_NAMES = ["jobdeck-producer-api", "jobdeck-worker-service", "jobdeck-fron
 CLUSTER_VALUES = {
     **SERVICE_ADDRESSES,
     "ALLOWED_HOSTS": ",".join([*DEFAULT_ALLOWED_HOSTS, *SERVICE_NAMES]),
+    "LOG_FORMAT": "json",  # the image's default, said again where operators look
 }
 # PgBouncer passes these startup parameters on by itself (among others it tracks).
 TRACKED_BY_PGBOUNCER = {"application_name", "timezone"}
