@@ -38,6 +38,18 @@ def test_the_api_gets_offsets_and_repeated_filters() -> None:
     assert [value for name, value in params if name == "type"] == ["email", "report"]
 
 
+def test_select_all_matching_sends_the_lists_filters_and_nothing_of_its_page() -> None:
+    filters = query("q=zebra&status=failed&type=email&type=report&priority=2&page=3&sort=type")
+
+    assert filters.api_filter() == {
+        "status": "failed",
+        "type": ["email", "report"],
+        "priority": "2",
+        "q": "zebra",
+    }
+    assert query("page=2").api_filter() == {}
+
+
 def test_a_column_sorts_its_natural_way_first_then_flips() -> None:
     newest_first = JobQuery()
 
