@@ -10,6 +10,7 @@ import uuid
 from typing import Final
 
 import httpx
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobdeck_runtime import logs
@@ -57,9 +58,8 @@ class RequestIds:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != _HEADER_KEY]
-                headers.append((_HEADER_KEY, request_id.encode()))
-                message = {**message, "headers": headers}
+                message.setdefault("headers", [])  # optional in ASGI, and MutableHeaders reads it
+                MutableHeaders(scope=message)[HEADER] = request_id
             await send(message)
 
         with logs.bound(request_id=request_id):
