@@ -112,10 +112,12 @@ def configure(service: str) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    # uvicorn gives its loggers their own handlers (its log config); ours replace them.
+    # uvicorn gives its loggers their own handlers and levels (its log config); ours replace
+    # them, and LOG_LEVEL decides for them as for every other logger.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers = []
+        uvicorn_logger.setLevel(logging.NOTSET)
         uvicorn_logger.propagate = True
     # The HTTP clients' own lines (every call at INFO, every socket step at DEBUG) drown
     # ours; the access lines of the service called say the same, with the request id.

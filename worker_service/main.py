@@ -44,10 +44,12 @@ logger = logging.getLogger("worker_service")
 
 def _configure_logs() -> None:
     logs.configure("worker_service")
-    # No access log line per request (what `uvicorn --no-access-log` does): busy runners make
-    # thousands of requests a second, the lines cost ~10 % of this service's CPU, and /metrics
-    # counts claims, completions and failures instead. Warnings and errors are still logged.
-    logging.getLogger("uvicorn.access").propagate = False
+    # No access log line per request unless LOG_LEVEL=DEBUG: busy runners make thousands of
+    # requests a second, the lines cost ~10 % of this service's CPU, and /metrics counts
+    # claims, completions and failures instead. Warnings and errors are still logged.
+    access = logging.getLogger("uvicorn.access")
+    if not access.isEnabledFor(logging.DEBUG):
+        access.setLevel(logging.WARNING)
 
 
 def _answer(status_code: int) -> Callable[[Request, Exception], Awaitable[Response]]:

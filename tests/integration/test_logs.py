@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from devstack import processes
+from devstack.processes import free_port
 from jobdeck_access.roles import Role
 from tests.access import bearer
 from tests.eventually import eventually
@@ -23,6 +24,8 @@ from tests.frontend.arrange import signed_in
 
 PLANTED_SESSION_SECRET = "planted-session-secret-5d9c2e71b0a84f36"
 PAYLOAD_SENTINEL = "payload-sentinel-c0ffee-91b2"
+PLANTED_SMTP_PASSWORD = "planted-smtp-password-77e1a0"
+# DEBUG: the most a service says (the worker service's access lines too).
 JSON_LOGS = {"LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -118,13 +121,16 @@ async def test_every_answer_carries_a_request_id_and_a_malformed_one_is_replaced
     assert refused.status_code in (303, 401)
 
 
-async def test_no_payload_token_or_secret_is_logged_and_a_runners_job_lines_say_which_job(
+async def test_a_job_is_followed_by_its_id_across_services_and_nothing_secret_is_logged(
     stack: Stack, tokens: dict[Role, str], database_url: str, tmp_path: Path
 ) -> None:
+    """An e-mail job whose SMTP server (with a planted password) is not there: the runner
+    fails it, and the worker service's line for that report carries the job's request id."""
+    smtp_url = f"smtp://jobdeck:{PLANTED_SMTP_PASSWORD}@127.0.0.1:{free_port()}"
     async with httpx.AsyncClient(
         base_url=stack.producer, headers=bearer(tokens[Role.ADMIN])
     ) as api:
-        job = await create_job(api, email_job(payload={"body": PAYLOAD_SENTINEL}))
+        job = await create_job(api, email_job(payload={"body": PAYLOAD_SENTINEL}, max_attempts=1))
         runner_log = stack.logs / "runner.log"
         runner = processes.start_runner(
             ["--worker-id", "runner-logs-1"],
@@ -132,7 +138,7 @@ async def test_no_payload_token_or_secret_is_logged_and_a_runners_job_lines_say_
                 **JSON_LOGS,
                 "WORKER_SERVICE_URL": stack.worker,
                 "JOBDECK_TOKEN": tokens[Role.RUNNER],
-                "OUTBOX_DIR": str(tmp_path / "outbox"),
+                "SMTP_URL": smtp_url,
             },
             runner_log,
         )
@@ -142,7 +148,7 @@ async def test_no_payload_token_or_secret_is_logged_and_a_runners_job_lines_say_
                 # A busy shared database may answer 503 for a moment: ask again.
                 return (await api.get(f"/jobs/{job['id']}")).json().get("status")
 
-            await eventually(status, lambda status: status == "completed")
+            await eventually(status, lambda status: status == "failed")
         finally:
             runner.send_signal(signal.SIGTERM)
             runner.wait(timeout=30)
@@ -151,7 +157,7 @@ async def test_no_payload_token_or_secret_is_logged_and_a_runners_job_lines_say_
             page = await client.get(f"/jobs/{job['id']}")
             assert PAYLOAD_SENTINEL in page.text
 
-    planted = [PAYLOAD_SENTINEL, PLANTED_SESSION_SECRET, *tokens.values()]
+    planted = [PAYLOAD_SENTINEL, PLANTED_SESSION_SECRET, PLANTED_SMTP_PASSWORD, *tokens.values()]
     password = urlsplit(database_url).password
     planted += [password] if password else []
     for log in sorted(stack.logs.glob("*.log")):
@@ -161,6 +167,15 @@ async def test_no_payload_token_or_secret_is_logged_and_a_runners_job_lines_say_
         assert not leaked, f"{log.name} logs {leaked}"
 
     about_the_job = [line for line in read_lines(runner_log) if line.get("job_id") == job["id"]]
-    assert about_the_job, "the runner logged nothing about the job"
+    assert any("failed" in line["message"] for line in about_the_job), about_the_job
     for line in about_the_job:
         assert (line["type"], line["attempt"], line["worker_id"]) == ("email", 1, "runner-logs-1")
+    reported = [
+        line["message"]
+        for line in read_lines(stack.logs / "worker_service.log")
+        if line.get("request_id") == f"{job['id']}.1"
+    ]
+    assert any(f"POST /fail/{job['id']}" in message for message in reported), reported
+    # `grep <job id>` finds it in every service's log.
+    for service in ("runner", "worker_service", "producer_api", "frontend"):
+        assert job["id"] in (stack.logs / f"{service}.log").read_text(), service
