@@ -7,6 +7,7 @@ A pure ASGI wrapper, outermost, so refusals made before any route (400 Host, 401
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Final
 
 import httpx
@@ -45,9 +46,9 @@ async def forward(request: httpx.Request) -> None:
     request.headers[HEADER] = outgoing()
 
 
+@dataclass(frozen=True)
 class RequestIds:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    app: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
