@@ -7,25 +7,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
-from job_contract import JobDetail, JobPublic, JobStatus
+from job_contract import JobDetail, JobPublic
 from job_contract.artifacts import download_headers, served_content_type
 from job_contract.bounds import (
     DEFAULT_PAGE_SIZE,
     MAX_JOBS_PER_REQUEST,
     MAX_OFFSET,
     MAX_PAGE_SIZE,
-    MAX_PRIORITY,
-    MAX_SEARCH_CHARS,
-    MIN_PRIORITY,
 )
 from job_contract.producer_api import BulkResult, ErrorMessage, JobBatch, JobPage, SkippedJob
-from job_contract.timestamps import UtcTimestamp
 from job_contract.transitions import ALLOWED_FROM, JobAction, statuses_phrase
 from producer_api.deps import StoreDep
 from producer_api.job_intake import new_jobs
-from producer_api.job_listing import JobFilter, SortKey, SortOrder
+from producer_api.job_listing import SortKey, SortOrder
 from producer_api.models import JOB_CREATE_EXAMPLES, BulkAction, JobBatchCreate, JobCreate
-from producer_api.routes import params
+from producer_api.routes.job_filters import JobFilterDep
 from producer_api.routes.job_types import CatalogDep
 from producer_api.store import NewJob
 
@@ -105,22 +101,7 @@ async def create_jobs(
 @router.get("/jobs", response_model=JobPage, summary="Find jobs")
 async def list_jobs(
     store: StoreDep,
-    catalog: CatalogDep,
-    status: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
-    type: Annotated[list[str] | None, Query(description="Repeat or comma-separate")] = None,
-    priority: Annotated[
-        list[str] | None,
-        Query(description=f"{MIN_PRIORITY}–{MAX_PRIORITY}; repeat or comma-separate"),
-    ] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=MAX_SEARCH_CHARS,
-            description="An id prefix, or text anywhere in the payload",
-        ),
-    ] = None,
-    created_after: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
-    created_before: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
+    where: JobFilterDep,
     sort: SortKey = "created_at",
     order: SortOrder = "desc",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -129,15 +110,6 @@ async def list_jobs(
     """`total` is exact up to `EXACT_COUNT_LIMIT` matches (see the settings) and whenever
     only `status`/`type` filter; past that it is PostgreSQL's estimate and
     `total_is_estimate` is true."""
-    where = JobFilter(
-        statuses=params.enum_list("status", status, JobStatus),
-        types=params.type_list(type),
-        all_types=await catalog.names(),
-        priorities=params.priority_list(priority),
-        q=params.search_text(q),
-        created_after=created_after,
-        created_before=created_before,
-    )
     page = await store.list_jobs(where, sort, order, limit, offset)
     return {
         "items": page.items,

@@ -1,0 +1,104 @@
+"""The cleaner: one run deletes every expired finished job, a batch per transaction.
+
+`Cleanup.run()` is a run, whoever asked: the worker service's timer (`Cleaner`, a
+maintenance service), POST /maintenance/cleanup, or `jobdeck cleanup`. Each run, dry or not,
+is recorded in `cleanup_runs`, with the error that stopped it if one did.
+"""
+
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+from pydantic import Field
+
+from job_contract import JobStatus
+from job_contract.retention import RETIRED_STATUSES, CleanupRun, CleanupTrigger
+from jobdeck_db.maintenance import DatabaseMaintenance
+from jobdeck_retention.archive import Archive
+from jobdeck_retention.settings import RetentionSettings
+from jobdeck_retention.store import RetentionStore
+from jobdeck_runtime.maintenance import MaintenanceSettings
+
+
+class Cleanup:
+    def __init__(self, store: RetentionStore, settings: RetentionSettings) -> None:
+        self._store = store
+        self._settings = settings
+        self._policy = settings.retention_policy()
+
+    async def run(
+        self, trigger: CleanupTrigger, requested_by: str | None = None, *, dry_run: bool = False
+    ) -> CleanupRun:
+        started_at, clock = datetime.now(UTC), time.monotonic()
+        deleted = dict.fromkeys(RETIRED_STATUSES, 0)
+        files: set[str] = set()
+
+        async def record(error: str | None) -> CleanupRun:
+            archive_dir = self._settings.archive_dir
+            return await self._store.record_run(
+                started_at=started_at,
+                duration_ms=round((time.monotonic() - clock) * 1000),
+                trigger=trigger,
+                requested_by=requested_by,
+                dry_run=dry_run,
+                deleted=deleted,
+                archived_to=str(archive_dir) if archive_dir and files else None,
+                archive_files=sorted(files),
+                error=error,
+            )
+
+        try:
+            for status in RETIRED_STATUSES:
+                if dry_run:
+                    deleted[status] = await self._store.count_expired(status, self._days(status))
+                else:
+                    deleted[status] = await self._retire(status, files)
+        except (asyncpg.PostgresError, OSError) as failure:
+            # Recorded with what was done before it, then raised: the caller reports it.
+            await record(f"{type(failure).__name__}: {failure}")
+            raise
+        return await record(None)
+
+    async def _retire(self, status: JobStatus, files: set[str]) -> int:
+        archive_dir = self._settings.archive_dir
+        archive = Archive(archive_dir) if archive_dir else None
+        days, batch = self._days(status), self._settings.cleanup_batch_size
+        total = 0
+        while True:
+            count, written = await self._store.retire_batch(status, days, batch, archive)
+            total += count
+            files.update(written)
+            if count < batch:
+                return total
+
+    def _days(self, status: JobStatus) -> int:
+        return self._policy.retain_days[status]
+
+
+class CleanerSettings(MaintenanceSettings):
+    """CLEANUP_INTERVAL_SECONDS takes its default from here."""
+
+    # Hourly: retention is counted in days, and each run's record is one line of history.
+    interval_seconds: float = Field(default=3600, gt=0)
+
+
+class Cleaner(DatabaseMaintenance[CleanerSettings, CleanupRun | None]):
+    """The worker service's timer. Replicas take turns: a pass that finds another cleaner
+    running skips (returns None) instead of recording a second, empty, run beside it."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, retention: RetentionSettings, settings: CleanerSettings
+    ) -> None:
+        super().__init__(settings)
+        self._pool = pool
+        self._store = RetentionStore(pool)
+        self._cleanup = Cleanup(self._store, retention)
+
+    async def run_once(self) -> CleanupRun | None:
+        async with self._pool.acquire() as conn:
+            if not await self._store.try_lock_cleaner(conn):
+                return None
+            try:
+                return await self._cleanup.run(CleanupTrigger.SCHEDULE)
+            finally:
+                await self._store.unlock_cleaner(conn)
