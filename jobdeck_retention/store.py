@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from job_contract import JobStatus
-from job_contract.retention import CleanupRun, CleanupTrigger, TableSize
+from job_contract.retention import RETIRED_STATUSES, CleanupRun, CleanupTrigger, TableSize
 from jobdeck_db.queries import load_queries
 from jobdeck_db.sessions import server_settings, use_json_codecs
 from jobdeck_retention.archive import Archive
@@ -111,7 +111,9 @@ class RetentionStore:
 
 
 def _run(row: Mapping[str, Any]) -> CleanupRun:
-    return CleanupRun.model_validate(dict(row))
+    # jsonb keeps keys in its own order: give them back in the statuses' order.
+    deleted = {status: row["deleted"].get(status.value, 0) for status in RETIRED_STATUSES}
+    return CleanupRun.model_validate({**row, "deleted": deleted})
 
 
 @contextlib.asynccontextmanager
