@@ -43,8 +43,9 @@ async def test_deleted_jobs_are_appended_to_their_finish_days_file_once(
         "INSERT INTO job_events (job_id, kind, attempt, detail) VALUES ($1, 'completed', 1, 'ok')",
         ten[0],
     )
+    finished = "SELECT updated_at FROM jobs WHERE id = $1"
     days = {
-        name: archive_file_name(await db.fetchval("SELECT updated_at FROM jobs WHERE id=$1", ids[0]))
+        name: archive_file_name(await db.fetchval(finished, ids[0]))
         for name, ids in (("ten", ten), ("forty", forty))
     }
 
