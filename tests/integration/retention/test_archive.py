@@ -128,7 +128,12 @@ async def test_jobdeck_cleanup_previews_then_deletes(
     def cleanup(*options: str) -> str:
         done = subprocess.run(
             [*command, "cleanup", *options],
-            env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True,
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
         return done.stdout.strip()
 
