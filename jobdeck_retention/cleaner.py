@@ -5,6 +5,7 @@ maintenance service), POST /maintenance/cleanup, or `jobdeck cleanup`. Each run,
 is recorded in `cleanup_runs`, with the error that stopped it if one did.
 """
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -83,8 +84,14 @@ class CleanerSettings(MaintenanceSettings):
 
 
 class Cleaner(DatabaseMaintenance[CleanerSettings, CleanupRun | None]):
-    """The worker service's timer. Replicas take turns: a pass that finds another cleaner
-    running skips (returns None) instead of recording a second, empty, run beside it."""
+    """The worker service's timer. The history keeps the pace, not the process: a pass runs
+    only when no replica's scheduled run started within the interval (so N replicas clean
+    once an interval between them, and frequent restarts neither skip nor repeat cleaning),
+    and the advisory lock keeps two from starting at once. A fresh database waits one
+    interval after start before its first run."""
+
+    # Replicas' loops drift apart; a run a little short of an interval ago counts as this one.
+    _SLACK = 0.9
 
     def __init__(
         self, pool: asyncpg.Pool, retention: RetentionSettings, settings: CleanerSettings
@@ -95,10 +102,27 @@ class Cleaner(DatabaseMaintenance[CleanerSettings, CleanupRun | None]):
         self._cleanup = Cleanup(self._store, retention)
 
     async def run_once(self) -> CleanupRun | None:
+        """A scheduled run, or None when one ran within the interval or is running now."""
         async with self._pool.acquire() as conn:
             if not await self._store.try_lock_cleaner(conn):
                 return None
             try:
+                # Read under the lock: a run that just finished elsewhere is seen.
+                since = await self._store.seconds_since_scheduled_run()
+                if since is not None and since < self.settings.interval_seconds * self._SLACK:
+                    return None
                 return await self._cleanup.run(CleanupTrigger.SCHEDULE)
             finally:
                 await self._store.unlock_cleaner(conn)
+
+    async def run_forever(self) -> None:
+        await asyncio.sleep(await self._until_due())
+        await super().run_forever()
+
+    async def _until_due(self) -> float:
+        interval = self.settings.interval_seconds
+        try:
+            since = await self._store.seconds_since_scheduled_run()
+        except (asyncpg.PostgresError, OSError):
+            return interval  # the database is away: the loop's own retries take over then
+        return interval if since is None else max(0.0, interval - since)

@@ -60,3 +60,8 @@ FROM pg_class AS c
 LEFT JOIN pg_stat_user_tables AS s ON s.relid = c.oid
 WHERE c.relkind = 'r' AND c.relnamespace = to_regnamespace(current_schema())
   AND c.relname = ANY($1::text[]);
+
+-- name: cleanup_run_seconds_since_scheduled
+-- Seconds since the last scheduled run started (any replica's); NULL when none has.
+SELECT extract(epoch FROM now() - max(started_at))::float8
+FROM cleanup_runs WHERE trigger = 'schedule';

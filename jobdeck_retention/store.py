@@ -98,6 +98,12 @@ class RetentionStore:
         )
         return _run(row)
 
+    async def seconds_since_scheduled_run(self) -> float | None:
+        since: float | None = await self._database.fetchval(
+            QUERIES["cleanup_run_seconds_since_scheduled"]
+        )
+        return since
+
     async def history(self, limit: int) -> list[CleanupRun]:
         return [_run(row) for row in await self._database.fetch(QUERIES["cleanup_run_list"], limit)]
 
