@@ -98,4 +98,5 @@ async def test_a_hundred_thousand_jobs_stream_in_flat_memory(
     # The whole export is ~40 MB of JSON (and far more as Python objects): the server held
     # a fetch's worth at a time.
     assert size > 30 * 1024 * 1024
+    print(f"grew {(peak - before) / 1e6:.1f} MB")
     assert peak - before < 25 * 1024 * 1024, f"grew {(peak - before) / 1e6:.0f} MB"
