@@ -1,6 +1,7 @@
 """/maintenance in Chromium: the preview, its confirmation and the history through htmx,
 and the export downloaded as a file."""
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -36,5 +37,6 @@ async def test_preview_confirm_and_download_an_export(page: Page, db: asyncpg.Co
         await page.get_by_role("button", name="Download NDJSON").click()
     download = await waiting.value
     assert download.suggested_filename == f"jobs-{day}.ndjson"
-    lines = Path(await download.path()).read_text().splitlines()
+    saved = await asyncio.to_thread(Path(await download.path()).read_text)
+    lines = saved.splitlines()
     assert [json.loads(line)["status"] for line in lines] == ["cancelled"]
