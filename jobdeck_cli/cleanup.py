@@ -5,6 +5,7 @@ history as `cli` with the operating-system user who ran it.
 """
 
 import getpass
+import sys
 
 import asyncpg
 
@@ -12,7 +13,7 @@ from job_contract.retention import CleanupRun, CleanupTrigger
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.sessions import server_settings, use_json_codecs
 from jobdeck_db.settings import database_url
-from jobdeck_retention.cleaner import Cleanup
+from jobdeck_retention.cleaner import Cleanup, CleanupStopped
 from jobdeck_retention.settings import RetentionSettings
 from jobdeck_retention.store import RetentionStore
 from jobdeck_runtime.settings import load_settings
@@ -31,6 +32,9 @@ async def run_cleanup(dry_run: bool) -> int:
         run = await Cleanup(store, settings).run(
             CleanupTrigger.CLI, getpass.getuser(), dry_run=dry_run
         )
+    except CleanupStopped as stopped:
+        print(f"jobdeck: {stopped}", file=sys.stderr)
+        return 1
     finally:
         await connection.close()
     print(describe(run))

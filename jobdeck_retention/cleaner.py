@@ -6,6 +6,7 @@ is recorded in `cleanup_runs`, with the error that stopped it if one did.
 """
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime
 
@@ -19,6 +20,17 @@ from jobdeck_retention.archive import Archive
 from jobdeck_retention.settings import RetentionSettings
 from jobdeck_retention.store import RetentionStore
 from jobdeck_runtime.maintenance import MaintenanceSettings
+
+
+class CleanupStopped(Exception):
+    """the clean-up stopped ({reason}); what it deleted before that is in its history"""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__((type(self).__doc__ or "").format(reason=reason))
+
+
+# What can stop a run half-way: the database (gone, or refusing), the archive's disk.
+FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 
 class Cleanup:
@@ -54,10 +66,13 @@ class Cleanup:
                     deleted[status] = await self._store.count_expired(status, self._days(status))
                 else:
                     deleted[status] = await self._retire(status, files)
-        except (asyncpg.PostgresError, OSError) as failure:
-            # Recorded with what was done before it, then raised: the caller reports it.
-            await record(f"{type(failure).__name__}: {failure}")
-            raise
+        except FAILURES as failure:
+            # Recorded with what was done before it (if the database still answers), then
+            # raised as one error the callers report: a 503, the command's exit status 1.
+            reason = f"{type(failure).__name__}: {failure}"
+            with contextlib.suppress(*FAILURES):
+                await record(reason)
+            raise CleanupStopped(reason) from failure
         return await record(None)
 
     async def _retire(self, status: JobStatus, files: set[str]) -> int:
@@ -115,6 +130,11 @@ class Cleaner(DatabaseMaintenance[CleanerSettings, CleanupRun | None]):
             finally:
                 await self._store.unlock_cleaner(conn)
 
+    def describe_failure(self, error: Exception) -> str | None:
+        if isinstance(error, CleanupStopped):
+            return str(error)  # expected, and recorded: a warning, not a bug's traceback
+        return super().describe_failure(error)
+
     async def run_forever(self) -> None:
         await asyncio.sleep(await self._until_due())
         await super().run_forever()
@@ -123,6 +143,6 @@ class Cleaner(DatabaseMaintenance[CleanerSettings, CleanupRun | None]):
         interval = self.settings.interval_seconds
         try:
             since = await self._store.seconds_since_scheduled_run()
-        except (asyncpg.PostgresError, OSError):
+        except FAILURES:
             return interval  # the database is away: the loop's own retries take over then
         return interval if since is None else max(0.0, interval - since)

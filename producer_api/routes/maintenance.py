@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from job_contract.producer_api import ErrorMessage
 from job_contract.retention import CleanupOverview, CleanupResult, CleanupTrigger
-from jobdeck_retention.cleaner import Cleanup
+from jobdeck_retention.cleaner import Cleanup, CleanupStopped
 from jobdeck_retention.settings import RetentionSettings
 from jobdeck_retention.store import RetentionStore
 from producer_api.deps import PrincipalDep
@@ -24,7 +25,12 @@ def get_retention(request: Request) -> RetentionStore:
 RetentionDep = Annotated[RetentionStore, Depends(get_retention)]
 
 
-@router.post("/maintenance/cleanup", response_model=CleanupResult, summary="Run retention now")
+@router.post(
+    "/maintenance/cleanup",
+    response_model=CleanupResult,
+    responses={503: {"model": ErrorMessage, "description": "It stopped half-way (recorded)"}},
+    summary="Run retention now",
+)
 async def run_cleanup(
     request: Request,
     store: RetentionDep,
@@ -35,7 +41,12 @@ async def run_cleanup(
     `ARCHIVE_DIR` first, when set), in batches; the run joins the history. Takes as long as
     the deleting does: for a first run over a large table, prefer `jobdeck cleanup`."""
     settings: RetentionSettings = request.app.state.settings
-    run = await Cleanup(store, settings).run(CleanupTrigger.API, principal.name, dry_run=dry_run)
+    try:
+        run = await Cleanup(store, settings).run(
+            CleanupTrigger.API, principal.name, dry_run=dry_run
+        )
+    except CleanupStopped as stopped:
+        raise HTTPException(503, str(stopped)) from stopped
     return CleanupResult(dry_run=run.dry_run, deleted=run.deleted, archived_to=run.archived_to)
 
 

@@ -14,10 +14,11 @@ import pytest
 
 from job_contract.retention import CleanupTrigger
 from jobdeck_retention.archive import archive_file_name
-from jobdeck_retention.cleaner import Cleaner, CleanerSettings, Cleanup
+from jobdeck_retention.cleaner import Cleaner, CleanerSettings, Cleanup, CleanupStopped
 from jobdeck_retention.settings import RetentionSettings
 from jobdeck_retention.store import RetentionStore, create_retention_pool
 from tests.factories import insert_finished_jobs
+from tests.integration.retention.conftest import deletes_refused
 from tests.servers import REPO_ROOT
 
 
@@ -68,22 +69,14 @@ async def test_a_delete_that_fails_after_the_archive_loses_no_job(
     db: asyncpg.Connection, retention: RetentionStore, tmp_path: Path
 ) -> None:
     jobs = set(await insert_finished_jobs(db, 3, "completed", 9))
-    # The crash: the archive is on disk, then the delete never commits.
-    await db.execute("""
-        CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS
-        $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$;
-        CREATE TRIGGER refuse_delete BEFORE DELETE ON jobs
-        FOR EACH STATEMENT EXECUTE FUNCTION refuse_delete();
-    """)
     cleanup = Cleanup(retention, settings(tmp_path, batch_size=10))
-    try:
-        with pytest.raises(asyncpg.RaiseError):
+    # The crash: the archive is on disk, then the delete never commits.
+    async with deletes_refused(db):
+        with pytest.raises(CleanupStopped, match="disk on fire"):
             await cleanup.run(CleanupTrigger.SCHEDULE)
         in_archive = [job["id"] for lines in archived(tmp_path).values() for job in lines]
         assert sorted(in_archive) == sorted(jobs)
         assert await db.fetchval("SELECT count(*) FROM jobs") == 3
-    finally:
-        await db.execute("DROP TRIGGER refuse_delete ON jobs; DROP FUNCTION refuse_delete()")
 
     await cleanup.run(CleanupTrigger.SCHEDULE)
 

@@ -11,6 +11,7 @@ import pytest
 from jobdeck_access.roles import Role
 from tests.access import bearer
 from tests.factories import insert_finished_jobs, insert_jobs
+from tests.integration.retention.conftest import deletes_refused
 
 
 @pytest.fixture
@@ -126,3 +127,17 @@ async def test_every_table_that_points_at_jobs_goes_with_its_job(db: asyncpg.Con
 
     assert {row["child"] for row in references} >= {"job_events", "job_artifacts", "job_search"}
     assert [row["child"] for row in references if row["confdeltype"] != "c"] == []
+
+
+async def test_a_run_that_stops_half_way_answers_503_and_is_recorded(
+    api: httpx.AsyncClient, db: asyncpg.Connection, as_operator: dict[str, str]
+) -> None:
+    await insert_finished_jobs(db, 2, "failed", 40)
+    async with deletes_refused(db):
+        stopped = await api.post("/maintenance/cleanup", headers=as_operator)
+
+    assert stopped.status_code == 503
+    assert "the clean-up stopped (RaiseError: disk on fire)" in stopped.json()["detail"]
+    [run] = (await api.get("/maintenance/cleanup")).json()["runs"]
+    assert run["error"] == "RaiseError: disk on fire"
+    assert await db.fetchval("SELECT count(*) FROM jobs") == 2
