@@ -9,11 +9,11 @@ the confirmation under it posts the real run. Through htmx the same forms swap t
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 
 from frontend.deps import ApiDep
-from frontend.templating import render
+from frontend.templating import is_htmx, render
 from job_contract.retention import CleanupResult
 
 router = APIRouter()
@@ -30,7 +30,9 @@ async def _page(
 ) -> HTMLResponse:
     overview = await api.cleanup_overview()
     context = {"overview": overview, "preview": preview, "done": done}
-    return render(request, "maintenance.html", context)
+    # After a post the address bar says /maintenance: reloading must not post again.
+    headers = {"HX-Push-Url": "/maintenance"} if request.method == "POST" else None
+    return render(request, "maintenance.html", context, headers=headers)
 
 
 @router.get("/maintenance", response_class=HTMLResponse)
@@ -44,8 +46,12 @@ async def preview(request: Request, api: ApiDep) -> HTMLResponse:
 
 
 @router.post("/maintenance/cleanup", response_class=HTMLResponse)
-async def clean_up(request: Request, api: ApiDep) -> HTMLResponse:
-    return await _page(request, api, done=await api.run_cleanup(dry_run=False))
+async def clean_up(request: Request, api: ApiDep) -> Response:
+    done = await api.run_cleanup(dry_run=False)
+    if not is_htmx(request):
+        # Post, redirect, get: the history's newest row is this run.
+        return RedirectResponse("/maintenance#history", status_code=303)
+    return await _page(request, api, done=done)
 
 
 @router.get("/exports/jobs.ndjson")

@@ -28,14 +28,30 @@ async def test_an_operator_previews_then_confirms_and_the_history_shows_both(
     assert "Delete them now" in preview.text
     assert await db.fetchval("SELECT count(*) FROM jobs") == 6
 
+    # Without JavaScript: post, then back to the page (a reload cannot post again).
     done = await web_operator.post("/maintenance/cleanup")
 
-    assert done.status_code == 200
-    assert "Deleted 3 completed, 1 failed, 0 cancelled." in done.text
+    assert done.status_code == 303 and done.headers["location"] == "/maintenance#history"
     assert await db.fetchval("SELECT count(*) FROM jobs") == 2
-    history = done.text[done.text.index('id="history"') :]
+    page = (await web_operator.get("/maintenance")).text
+    history = page[page.index('id="history"') :]
     assert history.count("api: test-operator") == 2
+    assert "3 completed, 1 failed, 0 cancelled" in history
     assert history.index("clean-up") < history.index("dry run")  # newest first
+
+
+async def test_through_htmx_the_run_swaps_the_page_and_says_what_went(
+    web_operator: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await insert_finished_jobs(db, 2, "cancelled", 8)
+    htmx = {"HX-Request": "true", "HX-Target": "main"}
+
+    done = await web_operator.post("/maintenance/cleanup", headers=htmx)
+
+    assert done.status_code == 200
+    assert done.headers["HX-Push-Url"] == "/maintenance"
+    assert done.text.startswith("<title>Maintenance · Jobdeck</title>")
+    assert "Deleted 0 completed, 0 failed, 2 cancelled." in done.text
 
 
 async def test_a_viewer_reads_the_page_without_the_actions(
