@@ -10,6 +10,7 @@ from alembic import context
 from jobdeck_access.schema import metadata as access_metadata
 from jobdeck_db import urls
 from jobdeck_db.settings import database_url
+from jobdeck_retention.schema import metadata as retention_metadata
 from producer_api.models import metadata as producer_metadata
 from worker_service.schema import metadata as worker_metadata
 
@@ -22,7 +23,7 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         # Every table any service maps, so `alembic check` sees drift anywhere.
-        target_metadata=[producer_metadata, worker_metadata, access_metadata],
+        target_metadata=[producer_metadata, worker_metadata, access_metadata, retention_metadata],
         compare_type=True,
         transaction_per_migration=True,
     )

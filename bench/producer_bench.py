@@ -13,7 +13,10 @@ One command, bounded in time, loopback only:
 4. measures it over HTTP: POST /jobs/batch throughput, GET /jobs in the shapes the dashboard
    uses, GET /stats, and prints p50/p95 beside the targets; the figures also go to
    bench/results/producer-<timestamp>.json;
-5. stops the API and drops the database (kept with --keep, to EXPLAIN by hand).
+5. the cleanup phase (bench/cleanup_phase.py): `jobdeck cleanup` deleting about half of the
+   table while lists are served and runner loops claim and complete jobs, against a window
+   without it (skipped with --cleanup-pending 0);
+6. stops the API and drops the database (kept with --keep, to EXPLAIN by hand).
 """
 
 import argparse
@@ -39,6 +42,7 @@ import asyncpg
 import httpx
 
 from alembic import command
+from bench.cleanup_phase import measure_cleanup, print_cleanup
 from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
 from jobdeck_db import urls
@@ -772,6 +776,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-concurrency", type=positive, default=3, help="batch senders (3)")
     parser.add_argument("--requests", type=positive, default=150, help="requests per read (150)")
     parser.add_argument("--read-concurrency", type=positive, default=2, help="read clients (2)")
+    parser.add_argument(
+        "--cleanup-pending",
+        type=int,
+        default=None,
+        help="pending jobs added before the cleanup phase (a quarter of --jobs); 0 skips it",
+    )
     return parser.parse_args(argv)
 
 
@@ -799,9 +809,15 @@ def main(argv: list[str] | None = None) -> None:
         if busy is not None and busy > 0.15:
             print("  warning: the machine is not idle; the figures below will be pessimistic")
         log_path = RESULTS_DIR / f"producer-api-{started_at.replace(':', '')}.log"
+        pending = args.jobs // 4 if args.cleanup_pending is None else args.cleanup_pending
+        cleanup: dict[str, Any] | None = None
         with producer_api(url, log_path) as (base_url, api_pid):
             outcomes = asyncio.run(measure_api(base_url, api_pid, url, prefixes, args))
+            if pending > 0:
+                cleanup = asyncio.run(measure_cleanup(base_url, url, RESULTS_DIR, pending))
     print_table(outcomes)
+    if cleanup is not None:
+        print_cleanup(cleanup)
     report = {
         "started_at": started_at,
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -812,6 +828,7 @@ def main(argv: list[str] | None = None) -> None:
         "load": load,
         "id_prefixes": prefixes,
         "results": [asdict(outcome) for outcome in outcomes],
+        "cleanup": cleanup,
     }
     name = f"producer-{report['started_at'].replace(':', '')}"
     print(f"results written to {write_results(report, name).relative_to(REPO_ROOT)}")

@@ -3,9 +3,10 @@
 Failures become domain errors (the routes never see httpx); main.py maps each to a page.
 """
 
+import contextlib
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -18,6 +19,7 @@ from job_contract import JobAction, JobPublic
 from job_contract.bounds import StatsWindowName
 from job_contract.job_types import JobTypeInfo, JobTypeList
 from job_contract.producer_api import BulkCount, BulkResult, Me, Stats
+from job_contract.retention import CleanupOverview, CleanupResult
 from job_contract.worker_api import RunnerPublic
 
 logger = logging.getLogger("frontend")
@@ -114,18 +116,22 @@ class ProducerApi:
             raise ApiUnavailable(self.url, "did not answer") from error
         if response.is_success:
             return response
+        raise self._failure(response)
+
+    def _failure(self, response: httpx.Response) -> Exception:
+        """The domain error for an answer that is not a success."""
         if (refusal := _refusal(response)) is not None:
-            raise refusal
+            return refusal
         detail = _detail(response)
         if response.status_code == 404:
-            raise NotFound(str(detail))
+            return NotFound(str(detail))
         if response.status_code == 409:
-            raise Conflict(str(detail))
+            return Conflict(str(detail))
         if response.status_code == 422 and isinstance(detail, list):
-            raise InvalidRequest(detail)
+            return InvalidRequest(detail)
         if response.status_code == 503:
-            raise ApiUnavailable(self.url, f"is unavailable: {detail}")
-        raise ApiFailed(response.status_code, str(detail))
+            return ApiUnavailable(self.url, f"is unavailable: {detail}")
+        return ApiFailed(response.status_code, str(detail))
 
     async def is_healthy(self) -> bool:
         try:
@@ -202,6 +208,33 @@ class ProducerApi:
 
     async def delete_job_type(self, name: str) -> None:
         await self._send("DELETE", f"/job-types/{_segment(name)}")
+
+    async def cleanup_overview(self) -> CleanupOverview:
+        response = await self._send("GET", "/maintenance/cleanup")
+        return CleanupOverview.model_validate_json(response.content)
+
+    async def run_cleanup(self, dry_run: bool) -> CleanupResult:
+        params = {"dry_run": "true" if dry_run else "false"}
+        response = await self._send("POST", "/maintenance/cleanup", params=params)
+        return CleanupResult.model_validate_json(response.content)
+
+    @contextlib.asynccontextmanager
+    async def export(self, params: Sequence[tuple[str, str]]) -> AsyncIterator[httpx.Response]:
+        """GET /exports/jobs.ndjson, open: the caller streams its body on."""
+        request = self._http.build_request(
+            "GET", "/exports/jobs.ndjson", params=list(params), headers=self._headers
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as error:
+            raise ApiUnavailable(self.url, "did not answer") from error
+        try:
+            if not response.is_success:
+                await response.aread()
+                raise self._failure(response)
+            yield response
+        finally:
+            await response.aclose()
 
 
 class WorkerService:

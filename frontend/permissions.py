@@ -16,6 +16,7 @@ BULK_ACTION: Route = ("POST", "/jobs/bulk")
 CHANGE_TYPE: Route = ("PATCH", "/job-types/{name}")
 REGISTER_TYPE: Route = ("PUT", "/job-types/{name}")
 DELETE_TYPE: Route = ("DELETE", "/job-types/{name}")
+RUN_CLEANUP: Route = ("POST", "/maintenance/cleanup")
 
 
 def may(role: Role | None, route: Route) -> bool:
@@ -44,6 +45,7 @@ class Permissions:
     change_types: bool = False
     register_types: bool = False
     delete_types: bool = False
+    run_cleanup: bool = False
 
     @classmethod
     def of(cls, role: Role | None) -> "Permissions":
@@ -57,4 +59,5 @@ class Permissions:
             change_types=may(role, CHANGE_TYPE),
             register_types=may(role, REGISTER_TYPE),
             delete_types=may(role, DELETE_TYPE),
+            run_cleanup=may(role, RUN_CLEANUP),
         )

@@ -1,4 +1,4 @@
-"""`jobdeck tokens create|list|revoke`, and `jobdeck wait-for-migrations`."""
+"""`jobdeck tokens create|list|revoke`, `jobdeck cleanup`, and `jobdeck wait-for-migrations`."""
 
 import argparse
 import asyncio
@@ -14,6 +14,7 @@ from job_contract.producer_api import TokenCreate, TokenPublic
 from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
 from jobdeck_access.tokens import TokenNameTaken, TokenNotFound
+from jobdeck_cli.cleanup import run_cleanup
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
 from jobdeck_runtime.startup import StartupRefused
@@ -31,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list the tokens (never their secrets)")
     revoke = actions.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
+    cleanup = commands.add_parser(
+        "cleanup", help="delete finished jobs past their RETAIN_*_DAYS now (archived first)"
+    )
+    cleanup.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     wait = commands.add_parser(
         "wait-for-migrations",
         help="wait until the database is at Alembic's head (a deployment's init step)",
@@ -89,6 +94,8 @@ def _row(token: TokenPublic) -> str:
 async def _run(args: argparse.Namespace) -> int:
     if args.command == "wait-for-migrations":
         return await _wait_for_migrations(args.every, args.timeout)
+    if args.command == "cleanup":
+        return await run_cleanup(args.dry_run)
     if args.action == "create":
         request = TokenCreate(
             name=args.name, role=Role(args.role), expires_in_days=args.expires_in_days

@@ -175,3 +175,8 @@ def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
     if where.q:
         conditions.append(search.matches(jobs.c.id, where.q))
     return conditions
+
+
+def filter_conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of `where`, for other queries over the same jobs (the export)."""
+    return _conditions(where)

@@ -26,6 +26,7 @@ from jobdeck_access.tokens import TokenNameTaken, TokenNotFound
 from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
+from jobdeck_retention.store import RetentionStore, create_retention_pool
 from jobdeck_runtime import logs, swagger_ui
 from jobdeck_runtime.maintenance import running
 from jobdeck_runtime.request_ids import RequestIds
@@ -48,7 +49,7 @@ from producer_api.job_counts import TotalCounter
 from producer_api.job_type_catalog import JobTypeCatalog
 from producer_api.job_type_store import JobTypeStore
 from producer_api.middleware import RequestMetrics
-from producer_api.routes import health, job_types, jobs, stats, tokens
+from producer_api.routes import exports, health, job_types, jobs, maintenance, stats, tokens
 from producer_api.settings import Settings, get_settings
 from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
 from producer_api.store import JobStore
@@ -140,11 +141,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(app.state.database_url, settings.db_pool_size)
     counter = TotalCounter(settings.exact_count_limit, settings.exact_count_timeout_ms)
     store = JobStore(engine, counter)
-    app.state.store = store
+    app.state.store, app.state.engine = store, engine
     app.state.job_types = JobTypeStore(engine)
     app.state.catalog = JobTypeCatalog(engine, settings.job_types_refresh_seconds)
     token_pool = await create_token_pool(app.state.database_url)
     app.state.tokens = TokenStore(token_pool)
+    retention_pool = await create_retention_pool(app.state.database_url)
+    app.state.retention = RetentionStore(retention_pool)
     app.state.verifier = TokenVerifier(app.state.tokens, settings.token_cache_seconds)
     compactor = StatsCompactor(
         store, StatsCompactorSettings(interval_seconds=settings.stats_compact_interval_seconds)
@@ -154,6 +157,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await token_pool.close()
+        await retention_pool.close()
         await engine.dispose()
 
 
@@ -178,7 +182,15 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     app.add_route(swagger_ui.DOCS_PATH, docs, include_in_schema=False)
     for path in swagger_ui.ASSET_PATHS:
         app.add_route(path, swagger_ui.asset, include_in_schema=False)
-    for router in (jobs.router, job_types.router, stats.router, tokens.router, health.router):
+    for router in (
+        jobs.router,
+        job_types.router,
+        stats.router,
+        maintenance.router,
+        exports.router,
+        tokens.router,
+        health.router,
+    ):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:

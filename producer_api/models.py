@@ -81,6 +81,13 @@ class Job(SQLModel, table=True):
             "id",
             postgresql_where=sa.text("status = 'pending'"),
         ),
+        # The cleaner's and the export's: finished jobs by finish time (migration 0011).
+        sa.Index(
+            "jobs_finished_idx",
+            "status",
+            sa.text("job_finished_at(completed_at, updated_at)"),
+            postgresql_where=sa.text("status IN ('completed', 'failed', 'cancelled')"),
+        ),
     )
 
     id: UUID = Field(sa_type=sa.Uuid, primary_key=True)

@@ -107,9 +107,15 @@ SELECT * FROM job_events WHERE job_id = :id ORDER BY id;
 SELECT content_type, filename, content FROM job_artifacts WHERE job_id = :id;
 
 -- name: job_count_by_status_and_type
--- How many jobs there are of each status and type, from the rollup the triggers append to.
-SELECT status, type, sum(delta)::bigint AS count
-FROM job_count_deltas GROUP BY status, type HAVING sum(delta) <> 0;
+-- How many jobs there have been of each status and type: those in the table, from the rollup
+-- the triggers append to, and those the cleaner retired (so totals do not drop when it runs).
+SELECT status, type, sum(count)::bigint AS count
+FROM (
+    SELECT status, type, delta AS count FROM job_count_deltas
+    UNION ALL
+    SELECT status, type, count FROM job_retired_counts
+) AS counted
+GROUP BY status, type HAVING sum(count) <> 0;
 
 -- name: job_count_matching
 -- How many jobs have one of the statuses and one of the types (NULL: any), from the rollup.

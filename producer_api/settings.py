@@ -6,10 +6,13 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from jobdeck_access.settings import ApiSettings
+from jobdeck_retention.settings import RetentionSettings
 from jobdeck_runtime.settings import load_settings
 
 
-class Settings(ApiSettings):
+class Settings(ApiSettings, RetentionSettings):
+    """RetentionSettings: POST /maintenance/cleanup keeps the worker service's policy."""
+
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str | None = Field(

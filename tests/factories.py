@@ -2,6 +2,7 @@
 producer API (the way every client creates them), or inserted straight into the table when a
 test needs a big queue or columns no client may set."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -99,6 +100,7 @@ _COLUMN_TYPES = {
     "created_at": "timestamptz",
     "scheduled_for": "timestamptz",
     "completed_at": "timestamptz",
+    "updated_at": "timestamptz",
 }
 
 
@@ -117,3 +119,15 @@ async def insert_jobs(db: asyncpg.Connection, count: int = 1, **columns: Any) ->
         *(str(value) for value in values.values()),
     )
     return [str(row["id"]) for row in rows]
+
+
+async def insert_finished_jobs(
+    db: asyncpg.Connection, count: int, status: str, finished_days_ago: float, **columns: Any
+) -> list[str]:
+    """Jobs that finished (completed, failed or cancelled) that many days ago, as the
+    cleaner and the export find them."""
+    finished = datetime.now(UTC) - timedelta(days=finished_days_ago)
+    when = {"created_at": finished, "updated_at": finished}
+    if status == "completed":
+        when["completed_at"] = finished
+    return await insert_jobs(db, count, status=status, **when, **columns)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from pydantic_core import to_json
@@ -22,8 +23,10 @@ from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.availability import is_connection_problem
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
+from jobdeck_retention.cleaner import Cleaner
+from jobdeck_retention.store import create_retention_pool
 from jobdeck_runtime import logs
-from jobdeck_runtime.maintenance import running
+from jobdeck_runtime.maintenance import MaintenanceService, running
 from jobdeck_runtime.request_ids import RequestIds
 from jobdeck_runtime.startup import StartupGuard
 from worker_service import routes
@@ -89,6 +92,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.retry_max_delay_seconds,
     )
     token_pool = await create_token_pool(url)
+    retention_pool = await create_retention_pool(url)
     app.state.verifier = TokenVerifier(TokenStore(token_pool), settings.token_cache_seconds)
     listener = JobsPendingListener(url)
     limited = LimitedTypes(store, on_refreshed=listener.wake_all)
@@ -98,12 +102,19 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.store, app.state.listener = store, listener
     app.state.claims = ClaimBatcher(store, limited)
     try:
-        async with running([Rescuer(store, settings.rescuer()), StaleRunnerSweeper(store)]):
+        services: list[MaintenanceService[Any, Any]] = [
+            Rescuer(store, settings.rescuer()),
+            StaleRunnerSweeper(store),
+            Cleaner(retention_pool, settings, settings.cleaner()),
+        ]
+        async with running(services):
             yield
     finally:
         await listener.stop()
         await limited.stop()
-        await asyncio.gather(durable.close(), fast.close(), token_pool.close())
+        await asyncio.gather(
+            durable.close(), fast.close(), token_pool.close(), retention_pool.close()
+        )
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:

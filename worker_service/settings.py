@@ -7,13 +7,16 @@ from pydantic_settings import SettingsConfigDict
 
 from job_contract.bounds import DEFAULT_MAX_RESULT_BYTES
 from jobdeck_access.settings import ApiSettings
+from jobdeck_retention.cleaner import CleanerSettings
+from jobdeck_retention.settings import RetentionSettings
 from jobdeck_runtime.settings import load_settings
 from worker_service.rescuer import RescuerSettings
 
 _RESCUER = RescuerSettings()  # the rescuer's own defaults are the environment's
+_CLEANER = CleanerSettings()
 
 
-class Settings(ApiSettings):
+class Settings(ApiSettings, RetentionSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str | None = Field(
@@ -30,11 +33,17 @@ class Settings(ApiSettings):
     max_artifact_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # A job's result, as JSON: larger ones are refused (422) naming the result.
     max_result_bytes: int = Field(default=DEFAULT_MAX_RESULT_BYTES, ge=1024)
+    # How often the cleaner retires jobs past RETAIN_*_DAYS (the other retention settings
+    # come from RetentionSettings, which the producer API reads too).
+    cleanup_interval_seconds: float = Field(default=_CLEANER.interval_seconds, gt=0)
 
     def rescuer(self) -> RescuerSettings:
         return RescuerSettings(
             interval_seconds=self.rescue_interval_seconds, batch_size=self.rescue_batch_size
         )
+
+    def cleaner(self) -> CleanerSettings:
+        return CleanerSettings(interval_seconds=self.cleanup_interval_seconds)
 
 
 @lru_cache

@@ -6,7 +6,6 @@ in a crash just leaves the job pending again, and the lease covers the rest), wh
 answers with typed records, and raises errors.py's errors when a job refuses an outcome.
 """
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from job_contract.jobs import public_fields
 from job_contract.payloads import REPORT_TYPES, ReportType
 from job_contract.transitions import HELD
 from jobdeck_db.queries import load_queries
-from jobdeck_db.sessions import server_settings
+from jobdeck_db.sessions import server_settings, use_json_codecs
 from worker_service.errors import (
     ArtifactNotExpected,
     AttemptSuperseded,
@@ -40,13 +39,6 @@ REPORT_QUERIES: dict[ReportType, str] = {name: QUERIES[f"report_{name}"] for nam
 _REPORT_ARGUMENTS: dict[ReportType, tuple[object, ...]] = {"failures": (REPORT_ROW_CAP,)}
 # Only a report has a file to upload.
 ARTIFACT_JOB_TYPE = JobType.REPORT
-
-
-async def _use_json_codecs(connection: asyncpg.Connection) -> None:
-    for type_name in ("json", "jsonb"):
-        await connection.set_type_codec(
-            type_name, schema="pg_catalog", encoder=json.dumps, decoder=json.loads
-        )
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -70,7 +62,7 @@ async def create_pool(database_url: str, size: int, durable: bool) -> asyncpg.Po
         database_url,
         min_size=1,
         max_size=size,
-        init=_use_json_codecs,
+        init=use_json_codecs,
         reset=_keep_session,
         server_settings=settings,
         timeout=5,

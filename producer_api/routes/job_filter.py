@@ -4,11 +4,16 @@
 A filter added to JobFilterFields and JobFilter reaches the list and the bulk action alike.
 """
 
+from typing import Annotated
+
+from fastapi import Depends, Query
+
 from job_contract import JobStatus
 from producer_api.job_listing import JobFilter
 from producer_api.job_type_catalog import JobTypeCatalog
 from producer_api.models import JobFilterFields
 from producer_api.routes import params
+from producer_api.routes.job_types import CatalogDep
 
 
 async def job_filter(
@@ -24,3 +29,13 @@ async def job_filter(
         created_after=fields.created_after,
         created_before=fields.created_before,
     )
+
+
+async def query_job_filter(
+    fields: Annotated[JobFilterFields, Query()], catalog: CatalogDep
+) -> JobFilter:
+    """The filter of a query string: GET /jobs and the export read it alike."""
+    return await job_filter(fields, catalog)
+
+
+JobFilterDep = Annotated[JobFilter, Depends(query_job_filter)]

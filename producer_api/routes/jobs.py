@@ -36,7 +36,7 @@ from producer_api.models import (
     JobFilterFields,
 )
 from producer_api.routes import params
-from producer_api.routes.job_filter import job_filter
+from producer_api.routes.job_filter import JobFilterDep, job_filter
 from producer_api.routes.job_types import CatalogDep
 from producer_api.store import NewJob
 
@@ -116,8 +116,7 @@ async def create_jobs(
 @router.get("/jobs", response_model=JobPage, summary="Find jobs")
 async def list_jobs(
     store: StoreDep,
-    catalog: CatalogDep,
-    filters: Annotated[JobFilterFields, Query()],
+    where: JobFilterDep,
     sort: SortKey = "created_at",
     order: SortOrder = "desc",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -126,7 +125,6 @@ async def list_jobs(
     """`total` is exact up to `EXACT_COUNT_LIMIT` matches (see the settings) and whenever
     only `status`/`type` filter; past that it is PostgreSQL's estimate and
     `total_is_estimate` is true."""
-    where = await job_filter(filters, catalog)
     page = await store.list_jobs(where, sort, order, limit, offset)
     return {
         "items": page.items,

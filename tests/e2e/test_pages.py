@@ -29,6 +29,7 @@ async def test_no_page_logs_an_error(
         "/jobs/new",
         "/types",
         "/workers",
+        "/maintenance",
         "/?window=7d",
     ):
         await page.goto(path)

@@ -7,7 +7,7 @@ import pytest
 
 from tests.factories import create_job
 
-PAGES = ["/", "/jobs", "/jobs/new", "/types", "/workers"]
+PAGES = ["/", "/jobs", "/jobs/new", "/types", "/workers", "/maintenance"]
 
 
 def htmx(target: str | None = None, **extra: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Every named block of both services' SQL files parses against the real schema.
+"""Every named block of the services' SQL files (and the cleaner's) parses against the real schema.
 
 PostgreSQL prepares each block as its service sends it (parsed, names resolved, planned, not
 run), so a typo in any block fails here rather than on the request that first runs it.
@@ -16,6 +16,7 @@ from producer_api.queries import QUERIES_FILE as PRODUCER_QUERIES
 from tests.servers import REPO_ROOT
 
 WORKER_QUERIES = REPO_ROOT / "worker_service" / "queries.sql"
+RETENTION_QUERIES = REPO_ROOT / "jobdeck_retention" / "queries.sql"
 
 
 def as_sent(path: Path, statement: str) -> str:
@@ -23,12 +24,12 @@ def as_sent(path: Path, statement: str) -> str:
     if path == PRODUCER_QUERIES:
         # The producer runs sa.text with named binds; SQLAlchemy numbers them ($1, $2, …).
         return str(sa.text(statement).compile(dialect=asyncpg_dialect()))
-    return statement  # the worker service writes asyncpg's $1, $2, … itself
+    return statement  # the worker service and the cleaner write asyncpg's $1, $2, … themselves
 
 
 BLOCKS = [
     pytest.param(path, name, statement, id=f"{path.parent.name}/{name}")
-    for path in (PRODUCER_QUERIES, WORKER_QUERIES)
+    for path in (PRODUCER_QUERIES, WORKER_QUERIES, RETENTION_QUERIES)
     for name, statement in load_queries(path).items()
 ]
 
@@ -36,6 +37,7 @@ BLOCKS = [
 def test_both_files_have_blocks() -> None:
     assert load_queries(PRODUCER_QUERIES)
     assert load_queries(WORKER_QUERIES)
+    assert load_queries(RETENTION_QUERIES)
 
 
 @pytest.mark.parametrize(("path", "name", "statement"), BLOCKS)
