@@ -6,14 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := frontend/static/vendor/.installed
+TS := clients/typescript
+TS_STAMP := $(TS)/dist/.built
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast chromium lint format typecheck migrate seed bench bench-worker lock clean
+.PHONY: help install run test test-fast chromium lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(NPM_STAMP)  ## create .venv and install everything (idempotent)
+install: $(STAMP) $(NPM_STAMP) $(TS_STAMP)  ## create .venv and install everything (idempotent)
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +28,21 @@ $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 	mkdir -p frontend/static/vendor
 	cd frontend && node scripts/copy-vendor.mjs
 	@touch $@
+
+# The TypeScript runner: its dev dependencies from its lockfile, then compiled into dist/.
+$(TS)/node_modules/.installed: $(TS)/package.json $(TS)/package-lock.json
+	cd $(TS) && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+$(TS_STAMP): $(TS)/node_modules/.installed $(TS)/tsconfig.json $(wildcard $(TS)/src/*.ts $(TS)/src/generated/*.ts)
+	rm -rf $(TS)/dist
+	cd $(TS) && npm run --silent build
+	chmod +x $(TS)/dist/cli.js
+	@touch $@
+
+ts-protocol: install  ## regenerate the TypeScript runner's protocol types from the worker's OpenAPI document
+	$(BIN)/python -m worker_service.openapi > $(TS)/openapi.json
+	cd $(TS) && npx openapi-typescript openapi.json -o src/generated/worker-protocol.ts && rm openapi.json
 
 run: install  ## start PostgreSQL (embedded unless DATABASE_URL), migrate, start every service
 	$(BIN)/python -m devstack
@@ -50,6 +67,7 @@ test-fast: install  ## the suite without the browser tests (no Chromium needed)
 lint: install  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd $(TS) && npx tsc -p tsconfig.json --noEmit
 
 format: install  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
@@ -76,4 +94,4 @@ lock:  ## re-pin the dependency tree into requirements.lock
 		--python-version 3.11 --no-header -o requirements.lock
 
 clean:  ## remove .venv, node_modules and the vendored assets (keeps .data)
-	rm -rf $(VENV) frontend/node_modules frontend/static/vendor
+	rm -rf $(VENV) frontend/node_modules frontend/static/vendor $(TS)/node_modules $(TS)/dist
