@@ -42,7 +42,7 @@ $(TS_STAMP): $(TS)/node_modules/.installed $(TS)/tsconfig.json $(wildcard $(TS)/
 
 ts-protocol: install  ## regenerate the TypeScript runner's protocol types from the worker's OpenAPI document
 	$(BIN)/python -m worker_service.openapi > $(TS)/openapi.json
-	cd $(TS) && npx openapi-typescript openapi.json -o src/generated/worker-protocol.ts && rm openapi.json
+	cd $(TS) && npm run --silent generate && rm openapi.json
 
 run: install  ## start PostgreSQL (embedded unless DATABASE_URL), migrate, start every service
 	$(BIN)/python -m devstack

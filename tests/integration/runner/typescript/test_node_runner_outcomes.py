@@ -38,9 +38,7 @@ def kinds(job: dict[str, Any]) -> list[str]:
 async def test_a_node_runner_completes_jobs_of_the_custom_type_it_owns(
     start_node_runner: StartNodeRunner, api: httpx.AsyncClient
 ) -> None:
-    jobs = await create_jobs(
-        api, [{"type": "ts_echo", "payload": {"n": n}} for n in range(6)]
-    )
+    jobs = await create_jobs(api, [{"type": "ts_echo", "payload": {"n": n}} for n in range(6)])
 
     runner = start_node_runner("--concurrency", "3", "--worker-id", "node-one")
     done = [await finished(api, job["id"]) for job in jobs]
