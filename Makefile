@@ -64,14 +64,15 @@ chromium:
 test-fast: install  ## the suite without the browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -m "not browser"
 
-lint: install  ## ruff lint and format check
+lint: install  ## ruff lint and format check; tsc and prettier on clients/typescript
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd $(TS) && npx tsc -p tsconfig.json --noEmit
+	cd $(TS) && npx tsc -p tsconfig.json --noEmit && npx prettier --check --log-level warn .
 
-format: install  ## apply ruff's formatting and safe fixes
+format: install  ## apply ruff's (and prettier's) formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	cd $(TS) && npx prettier --write --log-level warn .
 
 typecheck: install  ## mypy --strict on the Python packages
 	$(BIN)/mypy
@@ -86,8 +87,8 @@ seed: install  ## create demo jobs through the producer API (COUNT=20; JOBDECK_T
 bench: install  ## the large-table producer benchmark (see bench/README.md)
 	$(BIN)/python -m bench.producer_bench
 
-bench-worker: install  ## the worker service and runners: throughput and pickup latency
-	$(BIN)/python -m bench.worker_bench
+bench-worker: install  ## the worker service and runners: throughput and pickup latency (ARGS="--runner node")
+	$(BIN)/python -m bench.worker_bench $(ARGS)
 
 lock:  ## re-pin the dependency tree into requirements.lock
 	$(PYTHON) -m pip install --quiet uv && $(PYTHON) -m uv pip compile pyproject.toml --extra dev \

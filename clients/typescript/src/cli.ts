@@ -63,7 +63,8 @@ function commaSeparated(raw: string): string[] {
 
 function wholeNumber(option: string, raw: string | undefined): number {
   const value = Number(raw);
-  if (!Number.isInteger(value)) throw new ConfigurationError(`${option} must be a whole number: ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value))
+    throw new ConfigurationError(`${option} must be a whole number: ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -72,12 +73,17 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigurationError || (error instanceof Error && error.name === "TypeError" && "code" in error)) {
+    if (
+      error instanceof ConfigurationError ||
+      (error instanceof Error && error.name === "TypeError" && "code" in error)
+    ) {
       // A setting or an option is wrong: one line naming it, no stack.
       process.stderr.write(`Not started: ${error.message}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`jobdeck-runner: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `jobdeck-runner: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 1;
     }
   },

@@ -71,7 +71,11 @@ export class WorkerServiceClient {
   /** Renews the leases of `jobIds`; the ids among them this runner no longer holds. */
   async heartbeat(jobIds: string[], processed: number, stopping: boolean): Promise<Set<string>> {
     const body: HeartbeatBody = { jobs: jobIds, processed, stopping };
-    const { text } = await this.#send("POST", `/workers/${encodeURIComponent(this.workerId)}/heartbeat`, body);
+    const { text } = await this.#send(
+      "POST",
+      `/workers/${encodeURIComponent(this.workerId)}/heartbeat`,
+      body,
+    );
     return new Set(parse<HeartbeatAnswer>(text, "lost").lost);
   }
 
@@ -79,7 +83,10 @@ export class WorkerServiceClient {
     method: string,
     path: string,
     body: unknown,
-    { allow = [], signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS) }: { allow?: number[]; signal?: AbortSignal } = {},
+    {
+      allow = [],
+      signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    }: { allow?: number[]; signal?: AbortSignal } = {},
   ): Promise<Answer> {
     const headers: Record<string, string> = { authorization: this.#authorization };
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -124,7 +131,11 @@ function parse<T>(text: string, field: string): T {
   } catch {
     throw new WorkerServiceUnavailable(`unexpected answer (not JSON): ${text.slice(0, 200)}`);
   }
-  if (typeof value !== "object" || value === null || !Array.isArray((value as Record<string, unknown>)[field])) {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    !Array.isArray((value as Record<string, unknown>)[field])
+  ) {
     throw new WorkerServiceUnavailable(`unexpected answer (no "${field}" list): ${text.slice(0, 200)}`);
   }
   return value as T;

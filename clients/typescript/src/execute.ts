@@ -38,7 +38,9 @@ export async function execute(
   // The type's own timeout (sent with the claim) wins over the runner's default.
   const timeoutSeconds = job.timeout_seconds ?? defaultTimeoutSeconds;
   const timer =
-    timeoutSeconds === undefined ? undefined : setTimeout(() => held.stop("timed out"), timeoutSeconds * 1000);
+    timeoutSeconds === undefined
+      ? undefined
+      : setTimeout(() => held.stop("timed out"), timeoutSeconds * 1000);
   const stopped = new Promise<never>((_resolve, reject) => {
     controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
   });
@@ -84,7 +86,10 @@ function describe(error: unknown): string {
 function completed(value: unknown): Outcome {
   if (value === undefined || value === null) return { kind: "completed", result: null };
   if (typeof value !== "object" || Array.isArray(value)) {
-    return failed(`its result cannot be stored: a handler returns a JSON object, not ${kindOf(value)}`, false);
+    return failed(
+      `its result cannot be stored: a handler returns a JSON object, not ${kindOf(value)}`,
+      false,
+    );
   }
   let text: string;
   try {
@@ -93,11 +98,17 @@ function completed(value: unknown): Outcome {
     return failed(`its result cannot be stored: ${describe(error)}`, false);
   }
   if (text.includes("\\u0000")) {
-    return failed("its result cannot be stored: it holds a NUL character, which PostgreSQL cannot store", false);
+    return failed(
+      "its result cannot be stored: it holds a NUL character, which PostgreSQL cannot store",
+      false,
+    );
   }
   const bytes = Buffer.byteLength(text);
   if (bytes > DEFAULT_MAX_RESULT_BYTES) {
-    return failed(`its result cannot be stored: ${bytes} bytes of JSON, over ${DEFAULT_MAX_RESULT_BYTES}`, false);
+    return failed(
+      `its result cannot be stored: ${bytes} bytes of JSON, over ${DEFAULT_MAX_RESULT_BYTES}`,
+      false,
+    );
   }
   // What is sent is what was checked: the JSON text, parsed back (no toJSON surprises later).
   return { kind: "completed", result: JSON.parse(text) as JobResult };

@@ -24,7 +24,9 @@ async function loadOne(name: string): Promise<Handlers> {
   try {
     module = (await import(specifier)) as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigurationError(`handlers module ${name} cannot be imported: ${error instanceof Error ? error.message : error}`);
+    throw new ConfigurationError(
+      `handlers module ${name} cannot be imported: ${error instanceof Error ? error.message : error}`,
+    );
   }
   const handlers = module.default ?? module.handlers;
   if (typeof handlers !== "object" || handlers === null || Object.keys(handlers).length === 0) {

@@ -59,7 +59,8 @@ export class Runner {
   readonly #stopping = new AbortController();
 
   constructor(options: RunnerOptions) {
-    this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${Math.random().toString(16).slice(2, 6)}`;
+    this.workerId =
+      options.workerId ?? `${hostname()}-${process.pid}-${Math.random().toString(16).slice(2, 6)}`;
     this.#options = {
       workerServiceUrl: DEFAULT_SETTINGS.workerServiceUrl,
       concurrency: 4,
@@ -74,7 +75,9 @@ export class Runner {
       throw new ConfigurationError(`concurrency must be a whole number, 1 or more: ${concurrency}`);
     }
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_CLAIM_BATCH) {
-      throw new ConfigurationError(`batchSize must be a whole number from 1 to ${MAX_CLAIM_BATCH}: ${batchSize}`);
+      throw new ConfigurationError(
+        `batchSize must be a whole number from 1 to ${MAX_CLAIM_BATCH}: ${batchSize}`,
+      );
     }
     const types = options.types ?? Object.keys(handlers);
     const malformed = types.filter((name) => !isJobTypeName(name));
@@ -103,9 +106,13 @@ export class Runner {
   /** Runs until stop(), then drains. */
   async run(): Promise<void> {
     const { concurrency, batchSize } = this.#options;
-    this.#log.log("info", `runner ${this.workerId}: ${concurrency} slots, batch ${batchSize}, types ${this.#claim.types?.join(",")}`, {
-      worker_id: this.workerId,
-    });
+    this.#log.log(
+      "info",
+      `runner ${this.workerId}: ${concurrency} slots, batch ${batchSize}, types ${this.#claim.types?.join(",")}`,
+      {
+        worker_id: this.workerId,
+      },
+    );
     const heartbeatsDone = new AbortController();
     const heartbeats = this.#heartbeatForever(heartbeatsDone.signal);
     const slots = Array.from({ length: concurrency }, () => this.#slot());
@@ -159,18 +166,25 @@ export class Runner {
     for (const held of batch) this.#inFlight.set(held.id, held);
     const { handlers, defaultTimeoutSeconds } = this.#options;
     const outcomes = await Promise.all(
-      batch.map(async (held) => [held, await execute(held, handlers[held.job.type], defaultTimeoutSeconds)] as const),
+      batch.map(
+        async (held) => [held, await execute(held, handlers[held.job.type], defaultTimeoutSeconds)] as const,
+      ),
     );
     const results = new Map<HeldJob, JobResult | null>();
     const reports: Promise<void>[] = [];
     for (const [held, outcome] of outcomes) {
       if (outcome.kind === "completed") results.set(held, outcome.result);
-      else if (outcome.kind === "failed") reports.push(this.#reportFailure(held, outcome.error, outcome.retryable));
+      else if (outcome.kind === "failed")
+        reports.push(this.#reportFailure(held, outcome.error, outcome.retryable));
     }
     if (results.size > 0) {
       reports.push(
         this.#reportUntilAcknowledged([...results.keys()], async (stillOurs) => {
-          const jobs = stillOurs.map((held) => ({ id: held.id, attempt: held.attempt, result: results.get(held) ?? null }));
+          const jobs = stillOurs.map((held) => ({
+            id: held.id,
+            attempt: held.attempt,
+            result: results.get(held) ?? null,
+          }));
           await this.#acks.complete(jobs);
         }),
       );
@@ -195,7 +209,10 @@ export class Runner {
    * It gives up on a job once its lease is surely gone: the job is someone else's by then.
    * Heartbeats go on meanwhile (the jobs are still in flight), so a short outage costs nothing.
    */
-  async #reportUntilAcknowledged(held: HeldJob[], send: (stillOurs: HeldJob[]) => Promise<void>): Promise<void> {
+  async #reportUntilAcknowledged(
+    held: HeldJob[],
+    send: (stillOurs: HeldJob[]) => Promise<void>,
+  ): Promise<void> {
     let stillOurs = held;
     let backoffMs = 100;
     for (;;) {
@@ -211,7 +228,9 @@ export class Runner {
         const now = performance.now();
         const gone = stillOurs.filter((job) => job.leaseSurelyGone(now));
         for (const job of gone) {
-          this.#log.log("warning", `giving up on reporting job ${job.id}: its lease is surely gone`, { job_id: job.id });
+          this.#log.log("warning", `giving up on reporting job ${job.id}: its lease is surely gone`, {
+            job_id: job.id,
+          });
         }
         stillOurs = stillOurs.filter((job) => !gone.includes(job));
         if (stillOurs.length === 0) return;
@@ -273,7 +292,9 @@ export class Runner {
     if (inTime) return;
     for (const held of this.#inFlight.values()) {
       if (held.running) {
-        this.#log.log("info", `failing back job ${held.id}: shutting down before it finished`, { job_id: held.id });
+        this.#log.log("info", `failing back job ${held.id}: shutting down before it finished`, {
+          job_id: held.id,
+        });
         held.stop("shutting down");
       }
     }

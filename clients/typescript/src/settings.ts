@@ -29,7 +29,12 @@ export function settingsFromEnvironment(env: Environment = process.env): RunnerS
   return {
     workerServiceUrl: workerServiceUrl(env.WORKER_SERVICE_URL),
     token,
-    heartbeatIntervalSeconds: seconds(env, "HEARTBEAT_INTERVAL_SECONDS", DEFAULT_SETTINGS.heartbeatIntervalSeconds, false),
+    heartbeatIntervalSeconds: seconds(
+      env,
+      "HEARTBEAT_INTERVAL_SECONDS",
+      DEFAULT_SETTINGS.heartbeatIntervalSeconds,
+      false,
+    ),
     shutdownGraceSeconds: seconds(env, "SHUTDOWN_GRACE_SECONDS", DEFAULT_SETTINGS.shutdownGraceSeconds, true),
   };
 }

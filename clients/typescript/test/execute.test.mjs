@@ -88,7 +88,11 @@ test("a job stopped by a shutdown is failed back, retryable", async () => {
   const held = claimed();
   const outcome = execute(held, () => new Promise(() => {}));
   held.stop("shutting down");
-  assert.deepEqual(await outcome, { kind: "failed", error: "runner shut down before finishing", retryable: true });
+  assert.deepEqual(await outcome, {
+    kind: "failed",
+    error: "runner shut down before finishing",
+    retryable: true,
+  });
 });
 
 test("the lease's length comes from the claim, on the service's clock", () => {

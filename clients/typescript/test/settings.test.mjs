@@ -5,11 +5,14 @@ import { test } from "node:test";
 import { ConfigurationError, settingsFromEnvironment } from "../dist/index.js";
 
 test("without JOBDECK_TOKEN the runner refuses, naming it", () => {
-  assert.throws(() => settingsFromEnvironment({}), (error) => {
-    assert.ok(error instanceof ConfigurationError);
-    assert.match(error.message, /^JOBDECK_TOKEN is not set/);
-    return true;
-  });
+  assert.throws(
+    () => settingsFromEnvironment({}),
+    (error) => {
+      assert.ok(error instanceof ConfigurationError);
+      assert.match(error.message, /^JOBDECK_TOKEN is not set/);
+      return true;
+    },
+  );
 });
 
 test("defaults are the Python runner's", () => {

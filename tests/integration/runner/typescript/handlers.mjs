@@ -5,7 +5,11 @@ import { NonRetryableError } from "../../../../clients/typescript/dist/index.js"
 
 export default {
   // A custom type, owned by the Node runner: the result says who ran which attempt.
-  ts_echo: async (job) => ({ echoed: job.payload, attempt: job.attempt, runtime: `node ${process.version}` }),
+  ts_echo: async (job) => ({
+    echoed: job.payload,
+    attempt: job.attempt,
+    runtime: `node ${process.version}`,
+  }),
   ts_flaky: async (job) => {
     throw new Error(`flaky on attempt ${job.attempt}`);
   },
