@@ -64,7 +64,7 @@ def test_the_bounds_the_runner_keeps_to_are_the_contracts() -> None:
 def test_the_packages_own_unit_tests_pass() -> None:
     node_tool_installed()
     finished = subprocess.run(
-        ["node", "--test", "test/"], cwd=PACKAGE, capture_output=True, text=True, timeout=120
+        ["node", "--test", "test/unit/"], cwd=PACKAGE, capture_output=True, text=True, timeout=120
     )
 
     assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-2000:]

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { reportableError } from "../dist/client.js";
+import { reportableError } from "../../dist/client.js";
 
 test("an error text is never empty, holds no NUL, and fits the contract", () => {
   assert.equal(reportableError("  "), "failed without a message");

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ConfigurationError, settingsFromEnvironment } from "../dist/index.js";
+import { ConfigurationError, settingsFromEnvironment } from "../../dist/index.js";
 
 test("without JOBDECK_TOKEN the runner refuses, naming it", () => {
   assert.throws(

@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { NonRetryableError } from "../dist/index.js";
-import { execute } from "../dist/execute.js";
-import { HeldJob } from "../dist/lease.js";
+import { NonRetryableError } from "../../dist/index.js";
+import { execute } from "../../dist/execute.js";
+import { HeldJob } from "../../dist/lease.js";
 
 function claimed(overrides = {}) {
   const job = {
