@@ -70,7 +70,9 @@ function wholeNumber(option: string, raw: string | undefined): number {
 
 main().then(
   (code) => {
-    process.exitCode = code;
+    // Now, not when the event loop empties: a handler the runner gave up on (a lost lease, a
+    // shutdown) may still hold a timer or a socket, and its job is someone else's by now.
+    process.exit(code);
   },
   (error: unknown) => {
     if (
@@ -79,12 +81,11 @@ main().then(
     ) {
       // A setting or an option is wrong: one line naming it, no stack.
       process.stderr.write(`Not started: ${error.message}\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(
-        `jobdeck-runner: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exitCode = 1;
+      process.exit(2);
     }
+    process.stderr.write(
+      `jobdeck-runner: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
   },
 );

@@ -18,7 +18,7 @@ from tests.servers import REPO_ROOT
 CLI = REPO_ROOT / "clients" / "typescript" / "dist" / "cli.js"
 HANDLERS = Path(__file__).with_name("handlers.mjs")
 ANY_OBJECT = {"schema": {"type": "object"}, "description": "a TypeScript runner's test type"}
-TS_TYPES = ("ts_echo", "ts_flaky", "ts_doomed", "ts_slow")
+TS_TYPES = ("ts_echo", "ts_flaky", "ts_doomed", "ts_slow", "ts_stubborn")
 
 StartNodeRunner = Callable[..., subprocess.Popen[bytes]]
 

@@ -21,6 +21,11 @@ export default {
     await sleep(job.payload.ms, undefined, { signal: job.signal });
     return { slept_ms: job.payload.ms };
   },
+  // Sleeps `ms` whatever happens: the runner cannot stop it, only stop waiting for it.
+  ts_stubborn: async (job) => {
+    await sleep(job.payload.ms);
+    return { slept_ms: job.payload.ms };
+  },
   // The built-in type, done by nothing: for queues a Python runner drains too.
   notification: async () => ({ by: "node" }),
 };

@@ -61,7 +61,8 @@ async def test_sigterm_finishes_jobs_in_flight_and_claims_no_more(
 async def test_sigterm_fails_back_what_the_grace_period_cannot_finish(
     start_node_runner: StartNodeRunner, db: asyncpg.Connection
 ) -> None:
-    [job_id] = await insert_jobs(db, type="ts_slow", payload=sleeping(60_000))
+    # A handler that ignores its signal: the runner exits all the same, its timer unfinished.
+    [job_id] = await insert_jobs(db, type="ts_stubborn", payload=sleeping(60_000))
     runner = start_node_runner(shutdown_grace_seconds=0.3)
     await value_becomes(partial(db.fetchval, STATUS_OF_THE_JOB), "processing")
 
