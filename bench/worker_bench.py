@@ -478,7 +478,6 @@ async def measure_raw(
 # `--runner node`: the TypeScript runner (built by `make install`) with handlers that do nothing,
 # as the Python runner's --no-op does nothing.
 NODE_RUNNER = [
-    "node",
     str(REPO_ROOT / "clients" / "typescript" / "dist" / "cli.js"),
     "--handlers",
     str(Path(__file__).with_name("noop_handlers.mjs")),
@@ -486,13 +485,16 @@ NODE_RUNNER = [
 
 
 def start_bench_runner(
-    kind: str, args: list[str], env: dict[str, str], log: Path
+    bench: argparse.Namespace, args: list[str], env: dict[str, str], log: Path
 ) -> subprocess.Popen[bytes]:
-    if kind == "python":
+    if bench.runner == "python":
         return start_runner(["--no-op", *args], env, log)
+    # --node-cpu-prof: V8's profile of each runner, written when it exits (Chrome DevTools
+    # opens the .cpuprofile files), to see where its CPU goes.
+    profile = [f"--cpu-prof-dir={log.parent / 'node-profiles'}"] if bench.node_cpu_prof else []
     with log.open("wb") as output:
         return subprocess.Popen(
-            [*NODE_RUNNER, *args],
+            ["node", *(["--cpu-prof", *profile] if profile else []), *NODE_RUNNER, *args],
             env={**os.environ, **env},
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -514,7 +516,7 @@ async def runners(
         "SIMULATED_FAILURE_RATE": "0",
     }
     log = logs.with_name(f"{logs.name}-runner-{slots}x{batch}.log")
-    process = start_bench_runner(args.runner, [*command_line, "--worker-id", worker_id], env, log)
+    process = start_bench_runner(args, [*command_line, "--worker-id", worker_id], env, log)
     try:
         await wait_for_runner(monitor, process, worker_id, log)
         yield process
@@ -929,6 +931,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--keep", action="store_true", help="keep the database afterwards (URL printed)")
     add("--controls", choices=list(CONTROLS), default="none", help="limits on every type (none)")
     add("--runner", choices=["python", "node"], default="python", help="whose runner (python)")
+    add("--node-cpu-prof", action="store_true", help="with --runner node: V8 CPU profiles")
     return parser.parse_args(argv)
 
 
