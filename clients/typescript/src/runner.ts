@@ -163,7 +163,10 @@ export class Runner {
   // --- running and reporting ------------------------------------------------------------
 
   async #runBatch(batch: HeldJob[]): Promise<void> {
-    for (const held of batch) this.#inFlight.set(held.id, held);
+    for (const held of batch) {
+      this.#inFlight.set(held.id, held);
+      this.#log.log("debug", `claimed job ${held.id} (attempt ${held.attempt})`, { job_id: held.id });
+    }
     const { handlers, defaultTimeoutSeconds } = this.#options;
     const outcomes = await Promise.all(
       batch.map(

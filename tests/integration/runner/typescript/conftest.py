@@ -46,6 +46,7 @@ def start_node_runner(
             "WORKER_SERVICE_URL": runners_worker_url,
             "JOBDECK_TOKEN": tokens[Role.RUNNER],
             "HEARTBEAT_INTERVAL_SECONDS": "0.3",
+            "LOG_LEVEL": "debug",  # "claimed job …": the runner has it (see runner_holds)
             **{name.upper(): str(value) for name, value in settings.items()},
         }
         log = tmp_path / f"node-runner-{len(started)}.log"

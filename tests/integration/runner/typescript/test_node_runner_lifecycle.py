@@ -36,19 +36,26 @@ async def exit_code(process: subprocess.Popen[bytes], seconds: float = 15) -> in
     return await asyncio.wait_for(asyncio.to_thread(process.wait), seconds)
 
 
-async def log_says(log: Path, text: str) -> None:
+async def log_says(log: Path, text: str, times: int = 1) -> None:
     async def runner_log() -> str:
         return await asyncio.to_thread(log.read_text)
 
-    await eventually(runner_log, until=lambda written: text in written)
+    await eventually(runner_log, until=lambda written: written.count(text) >= times)
+
+
+async def runner_holds(tmp_path: Path, jobs: int) -> None:
+    """The first runner has received `jobs` claims. A row turns `processing` when the claim
+    commits, a moment before its answer reaches the runner: a test acting on the row alone
+    could cut or stop the runner while the answer is still on its way."""
+    await log_says(tmp_path / "node-runner-0.log", "claimed job", times=jobs)
 
 
 async def test_sigterm_finishes_jobs_in_flight_and_claims_no_more(
-    start_node_runner: StartNodeRunner, db: asyncpg.Connection
+    start_node_runner: StartNodeRunner, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
     await insert_jobs(db, 4, type="ts_slow", payload=sleeping(1500))
     runner = start_node_runner("--concurrency", "2", shutdown_grace_seconds=10)
-    await value_becomes(partial(db.fetchval, PROCESSING), 2)
+    await runner_holds(tmp_path, 2)
 
     runner.send_signal(signal.SIGTERM)
 
@@ -59,12 +66,12 @@ async def test_sigterm_finishes_jobs_in_flight_and_claims_no_more(
 
 
 async def test_sigterm_fails_back_what_the_grace_period_cannot_finish(
-    start_node_runner: StartNodeRunner, db: asyncpg.Connection
+    start_node_runner: StartNodeRunner, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
     # A handler that ignores its signal: the runner exits all the same, its timer unfinished.
     [job_id] = await insert_jobs(db, type="ts_stubborn", payload=sleeping(60_000))
     runner = start_node_runner(shutdown_grace_seconds=0.3)
-    await value_becomes(partial(db.fetchval, STATUS_OF_THE_JOB), "processing")
+    await runner_holds(tmp_path, 1)
 
     runner.send_signal(signal.SIGTERM)
 
@@ -78,7 +85,7 @@ async def test_a_job_whose_lease_was_lost_is_abandoned_unreported(
 ) -> None:
     [job_id] = await insert_jobs(db, type="ts_slow", payload=sleeping(60_000))
     runner = start_node_runner(shutdown_grace_seconds=60)
-    await value_becomes(partial(db.fetchval, STATUS_OF_THE_JOB), "processing")
+    await runner_holds(tmp_path, 1)
 
     # Another runner takes the job over (as if the lease had expired and it was reclaimed).
     await db.execute(
@@ -168,7 +175,7 @@ async def test_an_unacknowledged_completion_is_sent_again_until_acknowledged(
     try:
         [job_id] = await insert_jobs(db, type="ts_slow", payload=sleeping(600))
         runner = start_node_runner(worker_service_url=f"http://127.0.0.1:{proxy.port}")
-        await value_becomes(partial(db.fetchval, STATUS_OF_THE_JOB), "processing")
+        await runner_holds(tmp_path, 1)
 
         proxy.cut()  # the handler finishes while the service cannot be reached
         await log_says(tmp_path / "node-runner-0.log", "could not report")
