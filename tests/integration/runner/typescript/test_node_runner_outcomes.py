@@ -1,8 +1,9 @@
 """The TypeScript runner's outcomes, seen through the producer API: a custom type completed
 end to end, thrown errors retried then failed with their message, NonRetryableError failing
-at once, a type's timeout, and a token refused."""
+at once, a type's timeout, a token refused; and the package's own stack test."""
 
 import asyncio
+import os
 import signal
 import subprocess
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from jobdeck_access.roles import Role
 from tests.eventually import eventually
 from tests.factories import change_controls, create_job, create_jobs
 from tests.integration.runner.typescript.conftest import CLI, StartNodeRunner
@@ -117,3 +119,28 @@ def test_a_runner_without_a_token_refuses_to_start_naming_it() -> None:
 
     assert finished.returncode == 2
     assert finished.stderr.decode().startswith("Not started: JOBDECK_TOKEN is not set")
+
+
+# The package's own stack test (`npm run test:stack`), pointed at these services: a Runner
+# inside a Node process, driven through the library rather than the command line.
+def test_the_packages_stack_test_passes_against_the_real_services(
+    runners_worker_url: str, producer_url: str, tokens: dict[Role, str]
+) -> None:
+    env = {
+        **os.environ,
+        "WORKER_SERVICE_URL": runners_worker_url,
+        "PRODUCER_API_URL": producer_url,
+        "JOBDECK_TOKEN": tokens[Role.RUNNER],
+        "JOBDECK_ADMIN_TOKEN": tokens[Role.ADMIN],
+    }
+    finished = subprocess.run(
+        ["node", "--test", "test/stack/"],
+        cwd=CLI.parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-2000:]
+    assert "# pass 1\n" in finished.stdout
