@@ -57,6 +57,8 @@ export class Runner {
   readonly #log: Logger;
   readonly #inFlight = new Map<string, HeldJob>();
   readonly #stopping = new AbortController();
+  /** Set once a drain's grace period has run out: reports get no more retries then. */
+  #graceOver = false;
 
   constructor(options: RunnerOptions) {
     this.workerId =
@@ -228,6 +230,11 @@ export class Runner {
           this.#log.log("error", `an outcome was refused, and is dropped: ${message(error)}`);
           return;
         }
+        if (this.#graceOver) {
+          // Shutting down past the grace period: the leases bring these jobs back instead.
+          this.#log.log("warning", `giving up on reporting ${stillOurs.length} job(s): shutting down`);
+          return;
+        }
         const now = performance.now();
         const gone = stillOurs.filter((job) => job.leaseSurelyGone(now));
         for (const job of gone) {
@@ -282,7 +289,7 @@ export class Runner {
   // --- stopping -------------------------------------------------------------------------
 
   /** Gives running jobs the grace period, then stops whatever has not finished: their slots
-   * fail them back (retryable) and the slots end. */
+   * fail them back (retryable, one try) and the slots end. */
   async #drain(slots: Promise<void>[]): Promise<void> {
     const allDone = Promise.all(slots);
     const graceMs = this.#options.shutdownGraceSeconds * 1000;
@@ -293,6 +300,7 @@ export class Runner {
     ]);
     graceOver.abort();
     if (inTime) return;
+    this.#graceOver = true;
     for (const held of this.#inFlight.values()) {
       if (held.running) {
         this.#log.log("info", `failing back job ${held.id}: shutting down before it finished`, {
