@@ -6,14 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := frontend/static/vendor/.installed
+TS := clients/typescript
+TS_STAMP := $(TS)/dist/.built
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast chromium lint format typecheck migrate seed bench bench-worker lock clean
+.PHONY: help install run test test-fast chromium lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(NPM_STAMP)  ## create .venv and install everything (idempotent)
+install: $(STAMP) $(NPM_STAMP) $(TS_STAMP)  ## create .venv and install everything (idempotent)
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +28,21 @@ $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 	mkdir -p frontend/static/vendor
 	cd frontend && node scripts/copy-vendor.mjs
 	@touch $@
+
+# The TypeScript runner: its dev dependencies from its lockfile, then compiled into dist/.
+$(TS)/node_modules/.installed: $(TS)/package.json $(TS)/package-lock.json
+	cd $(TS) && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+$(TS_STAMP): $(TS)/node_modules/.installed $(TS)/tsconfig.json $(wildcard $(TS)/src/*.ts $(TS)/src/generated/*.ts)
+	rm -rf $(TS)/dist
+	cd $(TS) && npm run --silent build
+	chmod +x $(TS)/dist/cli.js
+	@touch $@
+
+ts-protocol: install  ## regenerate the TypeScript runner's protocol types from the worker's OpenAPI document
+	$(BIN)/python -m worker_service.openapi > $(TS)/openapi.json
+	cd $(TS) && npm run --silent generate && rm openapi.json
 
 run: install  ## start PostgreSQL (embedded unless DATABASE_URL), migrate, start every service
 	$(BIN)/python -m devstack
@@ -47,13 +64,15 @@ chromium:
 test-fast: install  ## the suite without the browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -m "not browser"
 
-lint: install  ## ruff lint and format check
+lint: install  ## ruff lint and format check; tsc and prettier on clients/typescript
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd $(TS) && npx tsc -p tsconfig.json --noEmit && npx prettier --check --log-level warn .
 
-format: install  ## apply ruff's formatting and safe fixes
+format: install  ## apply ruff's (and prettier's) formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	cd $(TS) && npx prettier --write --log-level warn .
 
 typecheck: install  ## mypy --strict on the Python packages
 	$(BIN)/mypy
@@ -68,12 +87,12 @@ seed: install  ## create demo jobs through the producer API (COUNT=20; JOBDECK_T
 bench: install  ## the large-table producer benchmark (see bench/README.md)
 	$(BIN)/python -m bench.producer_bench
 
-bench-worker: install  ## the worker service and runners: throughput and pickup latency
-	$(BIN)/python -m bench.worker_bench
+bench-worker: install  ## the worker service and runners: throughput and pickup latency (ARGS="--runner node")
+	$(BIN)/python -m bench.worker_bench $(ARGS)
 
 lock:  ## re-pin the dependency tree into requirements.lock
 	$(PYTHON) -m pip install --quiet uv && $(PYTHON) -m uv pip compile pyproject.toml --extra dev \
 		--python-version 3.11 --no-header -o requirements.lock
 
 clean:  ## remove .venv, node_modules and the vendored assets (keeps .data)
-	rm -rf $(VENV) frontend/node_modules frontend/static/vendor
+	rm -rf $(VENV) frontend/node_modules frontend/static/vendor $(TS)/node_modules $(TS)/dist

@@ -8,7 +8,8 @@ else the local PostgreSQL at 127.0.0.1:5432), side by side:
 (a) raw SQL: the worker service's own claim and complete statements (WorkerStore, its two
     asyncpg pools) called from this process: `single` (16 connections, one job per claim,
     then its complete) and `batch` (4 connections, 50 jobs per claim and per complete);
-(b) full path: real runners (`python -m worker_service.runner --no-op`) through a real
+(b) full path: real runners (`python -m worker_service.runner --no-op`, or with `--runner
+    node` the TypeScript runner with handlers that do nothing) through a real
     worker service (`uvicorn worker_service.main:app`): `single` (40 slots, one job per
     claim; its round trips, not its CPU, bound a runner with 16) and `batch` as in (a);
 (c) pickup latency: one job inserted at a time beside an idle long-polling runner; the
@@ -474,13 +475,40 @@ async def measure_raw(
 # --- (b) and (d) the full path ---------------------------------------------------------------
 
 
+# `--runner node`: the TypeScript runner (built by `make install`) with handlers that do nothing,
+# as the Python runner's --no-op does nothing.
+NODE_RUNNER = [
+    str(REPO_ROOT / "clients" / "typescript" / "dist" / "cli.js"),
+    "--handlers",
+    str(Path(__file__).with_name("noop_handlers.mjs")),
+]
+
+
+def start_bench_runner(
+    bench: argparse.Namespace, args: list[str], env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    if bench.runner == "python":
+        return start_runner(["--no-op", *args], env, log)
+    # --node-cpu-prof: V8's profile of each runner, written when it exits (Chrome DevTools
+    # opens the .cpuprofile files), to see where its CPU goes.
+    profile = [f"--cpu-prof-dir={log.parent / 'node-profiles'}"] if bench.node_cpu_prof else []
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            ["node", *(["--cpu-prof", *profile] if profile else []), *NODE_RUNNER, *args],
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
 @contextlib.asynccontextmanager
 async def runners(
-    monitor: asyncpg.Connection, base_url: str, slots: int, batch: int, logs: Path
+    monitor: asyncpg.Connection, base_url: str, slots: int, batch: int, args: argparse.Namespace
 ) -> AsyncIterator[subprocess.Popen[bytes]]:
-    """One `python -m worker_service.runner --no-op`, idle and long-polling when yielded."""
+    """One no-op runner (`--runner`: Python's or Node's), idle and long-polling when yielded."""
+    logs: Path = args.logs
     worker_id = f"bench-{slots}x{batch}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    command_line = ["--no-op", "--concurrency", str(slots), "--batch-size", str(batch)]
+    command_line = ["--concurrency", str(slots), "--batch-size", str(batch)]
     env = {
         "WORKER_SERVICE_URL": base_url,
         "JOBDECK_TOKEN": await runner_token(monitor),
@@ -488,7 +516,7 @@ async def runners(
         "SIMULATED_FAILURE_RATE": "0",
     }
     log = logs.with_name(f"{logs.name}-runner-{slots}x{batch}.log")
-    process = start_runner([*command_line, "--worker-id", worker_id], env, log)
+    process = start_bench_runner(args, [*command_line, "--worker-id", worker_id], env, log)
     try:
         await wait_for_runner(monitor, process, worker_id, log)
         yield process
@@ -574,7 +602,7 @@ async def measure_full(
 ) -> Throughput:
     """(b) on an emptied table each round, or (d) on the big table as it stands."""
     base_url, service_pid = service
-    async with runners(monitor, base_url, phase.connections, phase.batch_size, args.logs) as run:
+    async with runners(monitor, base_url, phase.connections, phase.batch_size, args) as run:
         meter = CpuMeter(monitor, {"service": [service_pid], "runner": [run.pid]})
         await runner_round(monitor, run, meter, WARMUP_JOBS, phase, fresh)  # connections, plans
         phase.plans = {}
@@ -596,7 +624,7 @@ async def measure_pickup(
     busy = wait_for_quiet()
     base_url, service_pid = service
     await monitor.execute(RESET_TABLES)
-    async with runners(monitor, base_url, slots, 1, args.logs) as run:
+    async with runners(monitor, base_url, slots, 1, args) as run:
         meter = CpuMeter(monitor, {"service": [service_pid], "runner": [run.pid]})
         before = await meter.sample()
         inserted = await insert_one_at_a_time(monitor, args.pickup_jobs, args.pickup_interval_ms)
@@ -902,6 +930,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--budget-seconds", type=float, default=450.0, help="then one round per phase (450)")
     add("--keep", action="store_true", help="keep the database afterwards (URL printed)")
     add("--controls", choices=list(CONTROLS), default="none", help="limits on every type (none)")
+    add("--runner", choices=["python", "node"], default="python", help="whose runner (python)")
+    add("--node-cpu-prof", action="store_true", help="with --runner node: V8 CPU profiles")
     return parser.parse_args(argv)
 
 

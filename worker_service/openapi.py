@@ -150,3 +150,13 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
             del field_schema["default"]
         parameters.append(parameter | {"schema": field_schema})
     return parameters
+
+
+if __name__ == "__main__":
+    # `python -m worker_service.openapi`: the document without starting a server, from which
+    # clients/typescript's protocol types are generated (`make ts-protocol`).
+    import json
+    import sys
+
+    json.dump(openapi_document(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
