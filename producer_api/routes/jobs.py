@@ -33,7 +33,6 @@ from producer_api.models import (
     BulkAction,
     JobBatchCreate,
     JobCreate,
-    JobFilterFields,
 )
 from producer_api.routes import params
 from producer_api.routes.job_filter import JobFilterDep, job_filter
