@@ -29,6 +29,7 @@ from jobdeck_db.settings import database_url
 from jobdeck_runtime import swagger_ui
 from jobdeck_runtime.maintenance import running
 from jobdeck_runtime.startup import StartupGuard
+from producer_api.callback_records import CallbackRecords
 from producer_api.db import create_engine, is_unavailable
 from producer_api.errors import (
     ArtifactNotFound,
@@ -41,13 +42,14 @@ from producer_api.errors import (
     JobTypeInUse,
     JobTypeNotFound,
     JobTypeRetired,
+    NothingToRedeliver,
     UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
 from producer_api.job_type_catalog import JobTypeCatalog
 from producer_api.job_type_store import JobTypeStore
 from producer_api.middleware import RequestMetrics
-from producer_api.routes import health, job_types, jobs, stats, tokens
+from producer_api.routes import callbacks, health, job_types, jobs, stats, tokens
 from producer_api.settings import Settings, get_settings
 from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
 from producer_api.store import JobStore
@@ -74,6 +76,7 @@ _STATUS_OF: dict[type[JobError], int] = {
     JobNotFound: 404,
     ArtifactNotFound: 404,
     JobStateConflict: 409,
+    NothingToRedeliver: 409,
     IdempotencyConflict: 409,
     BatchTooLarge: 413,
     JobTypeNotFound: 404,
@@ -140,6 +143,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     counter = TotalCounter(settings.exact_count_limit, settings.exact_count_timeout_ms)
     store = JobStore(engine, counter)
     app.state.store = store
+    app.state.callback_records = CallbackRecords(engine)
     app.state.job_types = JobTypeStore(engine)
     app.state.catalog = JobTypeCatalog(engine, settings.job_types_refresh_seconds)
     token_pool = await create_token_pool(app.state.database_url)
@@ -176,7 +180,14 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     app.add_route(swagger_ui.DOCS_PATH, docs, include_in_schema=False)
     for path in swagger_ui.ASSET_PATHS:
         app.add_route(path, swagger_ui.asset, include_in_schema=False)
-    for router in (jobs.router, job_types.router, stats.router, tokens.router, health.router):
+    for router in (
+        jobs.router,
+        callbacks.router,
+        job_types.router,
+        stats.router,
+        tokens.router,
+        health.router,
+    ):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """The tables (SQLModel, mirroring the Alembic migrations) and the API's request models.
 
+A job to create is job_contract's JobCreate (schedules reuse it for their job template).
+
 What the API answers is the contract's (job_contract.jobs, job_contract.producer_api).
 """
 
@@ -14,16 +16,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from job_contract import JobAction
-from job_contract.bounds import (
-    DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_PRIORITY,
-    MAX_JOBS_PER_REQUEST,
-    MaxAttempts,
-    Priority,
-)
-from job_contract.job_types import ConcurrencyKey, JobTypeName
+from job_contract.bounds import DEFAULT_PRIORITY, MAX_JOBS_PER_REQUEST
+from job_contract.job_create import JobCreate
 from job_contract.payloads import PAYLOAD_EXAMPLES
-from job_contract.timestamps import UtcTimestamp
 
 metadata = SQLModel.metadata
 _TIMESTAMP = sa.DateTime(timezone=True)
@@ -98,6 +93,7 @@ class Job(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=_TIMESTAMP)
     request_fingerprint: str | None = Field(default=None, sa_type=sa.Text)
     concurrency_key: str | None = Field(default=None, sa_type=sa.Text)
+    callback_url: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class JobTypeRow(SQLModel, table=True):
@@ -241,35 +237,6 @@ job_throughput_deltas = sa.Table(
 
 
 # --- requests -----------------------------------------------------------------------------
-
-
-class JobCreate(BaseModel):
-    """A job to create. Its payload is checked against its type's schema by the route (the
-    types are rows, known at run time): pydantic models for the built-ins, JSON Schema for
-    custom types."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Annotated[
-        JobTypeName,
-        PydanticField(description="A registered job type: GET /job-types lists them"),
-    ]
-    payload: Annotated[
-        dict[str, Any],
-        PydanticField(description="Checked against the type's schema (GET /job-types)"),
-    ]
-    priority: Priority = DEFAULT_PRIORITY
-    max_attempts: Annotated[
-        MaxAttempts | None,
-        PydanticField(
-            description=f"Default: the type's default_max_attempts, else {DEFAULT_MAX_ATTEMPTS}"
-        ),
-    ] = None
-    scheduled_for: Annotated[
-        UtcTimestamp | None,
-        PydanticField(description="Not claimable before this time; no zone means UTC"),
-    ] = None
-    concurrency_key: ConcurrencyKey | None = None
 
 
 JOB_CREATE_EXAMPLES = {

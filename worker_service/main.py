@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from pydantic_core import to_json
@@ -22,9 +23,13 @@ from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.availability import is_connection_problem
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
-from jobdeck_runtime.maintenance import running
+from jobdeck_runtime.maintenance import MaintenanceService, running
 from jobdeck_runtime.startup import StartupGuard
 from worker_service import routes
+from worker_service.alerts.evaluator import AlertEvaluator
+from worker_service.alerts.store import AlertStore
+from worker_service.callbacks.deliverer import CallbackDeliverer
+from worker_service.callbacks.store import CallbackStore
 from worker_service.claims import ClaimBatcher
 from worker_service.errors import JobNotFound, OutcomeRefused, ReportNotFound
 from worker_service.json_responses import error_response, json_response
@@ -82,6 +87,14 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.retry_base_delay_seconds,
         settings.retry_max_delay_seconds,
     )
+    # Callbacks and alerts hold a connection while they send: a pool of their own, so a slow
+    # receiver never keeps a runner's outcome waiting for a connection.
+    background = await create_pool(url, 2, durable=True)
+    deliverer = CallbackDeliverer(
+        CallbackStore(background), settings.signer(), settings.deliverer()
+    )
+    if not settings.signer().signs:
+        logger.warning("WEBHOOK_SECRET is not set: callbacks are sent unsigned")
     token_pool = await create_token_pool(url)
     app.state.verifier = TokenVerifier(TokenStore(token_pool), settings.token_cache_seconds)
     listener = JobsPendingListener(url)
@@ -92,12 +105,19 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.store, app.state.listener = store, listener
     app.state.claims = ClaimBatcher(store, limited)
     try:
-        async with running([Rescuer(store, settings.rescuer()), StaleRunnerSweeper(store)]):
+        services: list[MaintenanceService[Any, Any]] = [
+            Rescuer(store, settings.rescuer()),
+            StaleRunnerSweeper(store),
+            deliverer,
+            AlertEvaluator(AlertStore(background), settings.alerts()),
+        ]
+        async with running(services):
             yield
     finally:
         await listener.stop()
         await limited.stop()
-        await asyncio.gather(durable.close(), fast.close(), token_pool.close())
+        await deliverer.close()
+        await asyncio.gather(durable.close(), fast.close(), background.close(), token_pool.close())
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:

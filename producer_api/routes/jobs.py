@@ -18,13 +18,14 @@ from job_contract.bounds import (
     MAX_SEARCH_CHARS,
     MIN_PRIORITY,
 )
+from job_contract.job_create import JobCreate
 from job_contract.producer_api import BulkResult, ErrorMessage, JobBatch, JobPage, SkippedJob
 from job_contract.timestamps import UtcTimestamp
 from job_contract.transitions import ALLOWED_FROM, JobAction, statuses_phrase
 from producer_api.deps import StoreDep
 from producer_api.job_intake import new_jobs
 from producer_api.job_listing import JobFilter, SortKey, SortOrder
-from producer_api.models import JOB_CREATE_EXAMPLES, BulkAction, JobBatchCreate, JobCreate
+from producer_api.models import JOB_CREATE_EXAMPLES, BulkAction, JobBatchCreate
 from producer_api.routes import params
 from producer_api.routes.job_types import CatalogDep
 from producer_api.store import NewJob
@@ -49,6 +50,9 @@ def _fingerprint(job: NewJob) -> str:
         "scheduled_for": job.scheduled_for.isoformat() if job.scheduled_for else None,
         "concurrency_key": job.concurrency_key,
     }
+    # Only when set: fingerprints recorded before callbacks existed stay the same.
+    if job.callback_url is not None:
+        fields["callback_url"] = job.callback_url
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
