@@ -9,8 +9,11 @@ resolves differently a moment later (DNS rebinding) cannot slip past the check.
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Which addresses a callback may reach: is_public, or any_address with CALLBACK_ALLOW_PRIVATE.
+AddressPolicy = Callable[[Address], bool]
 
 
 class DestinationRefused(Exception):
@@ -27,7 +30,11 @@ def is_public(address: Address) -> bool:
     return address.is_global and not address.is_multicast
 
 
-async def checked_address(host: str, port: int, allow_private: bool) -> Address:
+def any_address(address: Address) -> bool:
+    return True
+
+
+async def checked_address(host: str, port: int, allowed: AddressPolicy) -> Address:
     """The address to connect to for `host`; every address it resolves to must be allowed
     (one bad answer among good ones is refused too: a resolver may rotate them)."""
     try:
@@ -44,11 +51,10 @@ async def checked_address(host: str, port: int, allow_private: bool) -> Address:
         except OSError as error:
             raise HostUnresolved(f"{host} did not resolve ({error})") from None
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
-    if not allow_private:
-        refused = [str(address) for address in addresses if not is_public(address)]
-        if refused:
-            raise DestinationRefused(
-                f"refused: {host} resolves to {', '.join(refused)}, not a public address"
-                " (CALLBACK_ALLOW_PRIVATE=true allows it)"
-            )
+    refused = [str(address) for address in addresses if not allowed(address)]
+    if refused:
+        raise DestinationRefused(
+            f"refused: {host} resolves to {', '.join(refused)}, not a public address"
+            " (CALLBACK_ALLOW_PRIVATE=true allows it)"
+        )
     return addresses[0]

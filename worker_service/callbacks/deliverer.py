@@ -22,6 +22,7 @@ from job_contract.statuses import EventKind
 from jobdeck_db.maintenance import DatabaseMaintenance
 from jobdeck_runtime.maintenance import MaintenanceSettings
 from worker_service import metrics
+from worker_service.callbacks.addresses import any_address, is_public
 from worker_service.callbacks.sender import Sender, TryResult, Verdict
 from worker_service.callbacks.signing import WebhookSigner
 from worker_service.callbacks.store import CallbackStore, DueDelivery, TryRecord
@@ -58,7 +59,8 @@ class CallbackDeliverer(DatabaseMaintenance[DelivererSettings, int]):
             timeout=settings.timeout_seconds,
             limits=httpx.Limits(max_connections=settings.concurrency),
         )
-        self._sender = Sender(self._client, settings.timeout_seconds, settings.allow_private)
+        allowed = any_address if settings.allow_private else is_public
+        self._sender = Sender(self._client, settings.timeout_seconds, allowed)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -80,7 +82,7 @@ class CallbackDeliverer(DatabaseMaintenance[DelivererSettings, int]):
     async def _try(self, delivery: DueDelivery) -> TryRecord:
         body = delivery.body or _message_body(delivery)
         message_id = webhook_id(delivery.id)
-        headers = self._signer.headers(message_id, int(time.time()), body.encode())
+        headers = self._signer.headers(message_id, int(time.time()), body)
         result = await self._sender.send(delivery.url, headers, body.encode())
         return self._record(delivery, body, result)
 

@@ -12,7 +12,12 @@ from urllib.parse import urljoin
 import httpx
 
 from job_contract.bounds import CALLBACK_EXCERPT_CHARS
-from worker_service.callbacks.addresses import DestinationRefused, HostUnresolved, checked_address
+from worker_service.callbacks.addresses import (
+    AddressPolicy,
+    DestinationRefused,
+    HostUnresolved,
+    checked_address,
+)
 
 # A receiver that redirects more often than this is answered as failing (a loop, likely).
 MAX_REDIRECTS = 3
@@ -44,7 +49,7 @@ class TryResult:
 class Sender:
     client: httpx.AsyncClient
     timeout_seconds: float
-    allow_private: bool
+    allowed: AddressPolicy
 
     async def send(self, url: str, headers: dict[str, str], body: bytes) -> TryResult:
         started = time.perf_counter()
@@ -90,7 +95,7 @@ class Sender:
         if target.scheme not in ("http", "https"):
             raise DestinationRefused(f"refused: {target.scheme} is not http or https")
         port = target.port or (443 if target.scheme == "https" else 80)
-        address = await checked_address(target.host, port, self.allow_private)
+        address = await checked_address(target.host, port, self.allowed)
         # Connect to the address checked, not to a second lookup's answer; Host and TLS
         # (SNI and the certificate's name) still say the host the URL names.
         pinned = target.copy_with(host=str(address))

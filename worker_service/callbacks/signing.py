@@ -1,5 +1,5 @@
-"""Standard Webhooks signatures (https://www.standardwebhooks.com): the standard library's
-hmac, as no maintained Python package for it is on PyPI here.
+"""Standard Webhooks signatures (https://www.standardwebhooks.com), made by the
+`standardwebhooks` package (the specification's own Python library).
 
 A secret is `whsec_` + base64 of its bytes. The signature is `v1,` + base64 of HMAC-SHA256 over
 `{webhook-id}.{webhook-timestamp}.{body}`; while rotating, one per secret, space-separated.
@@ -7,45 +7,45 @@ A secret is `whsec_` + base64 of its bytes. The signature is `v1,` + base64 of H
 
 import base64
 import binascii
-import hashlib
-import hmac
+from datetime import UTC, datetime
+
+from standardwebhooks import Webhook
 
 SECRET_PREFIX = "whsec_"
+# Fewer random bytes than this is a guessable key (the specification suggests 24 to 64).
+MIN_SECRET_BYTES = 24
 
 
 def secret_bytes(secret: str) -> bytes:
-    """The key inside a `whsec_…` secret; ValueError saying what is wrong (never the value)."""
+    """The key inside a `whsec_…` secret; ValueError saying what is wrong (never the value).
+    Stricter than the library, which pads and skips characters that are not base64: a typo
+    in a secret must stop the service, not sign with another key."""
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError(f"must start with {SECRET_PREFIX}")
     try:
         key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
     except binascii.Error:
         raise ValueError(f"must be {SECRET_PREFIX} followed by base64") from None
-    if len(key) < 24:
-        raise ValueError("must hold at least 24 random bytes (32 recommended)")
+    if len(key) < MIN_SECRET_BYTES:
+        raise ValueError(f"must hold at least {MIN_SECRET_BYTES} random bytes (32 recommended)")
     return key
-
-
-def signature(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(key, signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
 
 
 class WebhookSigner:
     """Signs with each configured key: the current secret, and the next one while rotating."""
 
     def __init__(self, keys: list[bytes]) -> None:
-        self._keys = keys
+        self._signers = [Webhook(key) for key in keys]
 
     @property
     def signs(self) -> bool:
-        return bool(self._keys)
+        return bool(self._signers)
 
-    def headers(self, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    def headers(self, message_id: str, timestamp: int, body: str) -> dict[str, str]:
         headers = {"webhook-id": message_id, "webhook-timestamp": str(timestamp)}
-        if self._keys:
+        if self._signers:
+            at = datetime.fromtimestamp(timestamp, UTC)
             headers["webhook-signature"] = " ".join(
-                signature(key, message_id, timestamp, body) for key in self._keys
+                signer.sign(message_id, at, body) for signer in self._signers
             )
         return headers
