@@ -99,6 +99,7 @@ _COLUMN_TYPES = {
     "created_at": "timestamptz",
     "scheduled_for": "timestamptz",
     "completed_at": "timestamptz",
+    "locked_until": "timestamptz",
 }
 
 
