@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.factories import insert_jobs
-from tests.integration.callbacks.receiver import Receiver
+from tests.receiver import Receiver
 from worker_service.alerts.evaluator import AlertEvaluator, AlertSettings
 from worker_service.alerts.store import AlertStore
 from worker_service.store import create_pool

@@ -8,9 +8,7 @@ from datetime import datetime
 import asyncpg
 import httpx
 
-from tests.eventually import eventually
-from tests.factories import create_job, create_jobs, email_job
-from tests.integration.callbacks.conftest import (
+from tests.callbacks import (
     NEXT_SECRET,
     SECRET,
     deliveries,
@@ -19,7 +17,9 @@ from tests.integration.callbacks.conftest import (
     timeline,
     verify_signature,
 )
-from tests.integration.callbacks.receiver import Answer, Receiver
+from tests.eventually import eventually
+from tests.factories import create_job, create_jobs, email_job
+from tests.receiver import Answer, Receiver
 from worker_service.callbacks.deliverer import CallbackDeliverer
 from worker_service.rescuer import Rescuer
 from worker_service.store import create_pool

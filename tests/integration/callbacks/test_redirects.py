@@ -5,7 +5,7 @@ import ipaddress
 
 import httpx
 
-from tests.integration.callbacks.receiver import Answer, Receiver
+from tests.receiver import Answer, Receiver
 from worker_service.callbacks.addresses import Address, is_public
 from worker_service.callbacks.sender import Sender, Verdict
 

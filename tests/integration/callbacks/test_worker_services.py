@@ -15,10 +15,10 @@ from devstack import processes
 from devstack.processes import REPO_ROOT
 from jobdeck_access.roles import Role
 from tests.access import bearer
+from tests.callbacks import SECRET, finished_job, verify_signature
 from tests.eventually import eventually
 from tests.factories import create_jobs, email_job
-from tests.integration.callbacks.conftest import SECRET, finished_job, verify_signature
-from tests.integration.callbacks.receiver import Answer, Receiver
+from tests.receiver import Answer, Receiver
 
 
 @contextmanager
