@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
@@ -125,6 +125,10 @@ async def list_jobs(
     ] = None,
     created_after: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
     created_before: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
+    callback: Annotated[
+        Literal["failed"] | None,
+        Query(description="`failed`: only jobs whose callback finally failed"),
+    ] = None,
     sort: SortKey = "created_at",
     order: SortOrder = "desc",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -141,6 +145,7 @@ async def list_jobs(
         q=params.search_text(q),
         created_after=created_after,
         created_before=created_before,
+        callback_failed=callback == "failed",
     )
     page = await store.list_jobs(where, sort, order, limit, offset)
     return {

@@ -297,3 +297,22 @@ async def test_two_deliverers_never_send_one_delivery_twice(
 
     assert sum(tried) == 6
     assert sorted(receiver.ids()) == sorted(set(receiver.ids())) and len(receiver.ids()) == 6
+
+
+async def test_the_list_finds_jobs_whose_callback_finally_failed(
+    api: httpx.AsyncClient,
+    worker: httpx.AsyncClient,
+    receiver: Receiver,
+    deliverer: CallbackDeliverer,
+) -> None:
+    receiver.answer(Answer(410))
+    gone = await finished_job(api, worker, receiver.url)
+    await finished_job(api, worker, receiver.url)
+    await deliverer.run_once()
+
+    failed = (await api.get("/jobs", params={"callback": "failed"})).json()
+    assert ([job["id"] for job in failed["items"]], failed["total"]) == ([gone["id"]], 1)
+
+    await api.post(f"/jobs/{gone['id']}/deliveries")  # sent again: no longer finally failed
+    assert (await api.get("/jobs", params={"callback": "failed"})).json()["total"] == 0
+    assert (await api.get("/jobs", params={"callback": "maybe"})).status_code == 422
