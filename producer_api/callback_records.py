@@ -4,7 +4,8 @@ redelivery, the last alerts. The worker service sends them; this only lists and 
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from job_contract.callbacks import TOLD_STATUSES, DeliveryPublic, webhook_id
 from producer_api.errors import JobNotFound, NothingToRedeliver
@@ -42,14 +43,14 @@ class CallbackRecords:
             return [dict(row) for row in rows.mappings()]
 
 
-async def _require_job(conn: Any, job_id: UUID) -> Any:
+async def _require_job(conn: AsyncConnection, job_id: UUID) -> RowMapping:
     job = (await conn.execute(QUERIES["job_get"], {"id": job_id})).mappings().first()
     if job is None:
         raise JobNotFound(job_id=job_id)
     return job
 
 
-def _why_not(job: Any) -> str:
+def _why_not(job: RowMapping) -> str:
     if job["callback_url"] is None:
         return "it has no callback_url"
     if job["status"] not in TOLD_STATUSES:

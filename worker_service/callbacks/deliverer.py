@@ -91,14 +91,18 @@ class CallbackDeliverer(DatabaseMaintenance[DelivererSettings, int]):
         state, retry_in, ended_as, detail = DeliveryState.PENDING, None, None, None
         if result.verdict is Verdict.DELIVERED:
             state, ended_as = DeliveryState.DELIVERED, EventKind.CALLBACK_DELIVERED
-            detail = f"{result.summary()} from {delivery.url} (try {tries})"
+            detail = f"{result.summary()} (try {tries})"
         elif result.verdict is Verdict.GIVE_UP or tries >= self.settings.max_attempts:
             state, ended_as = DeliveryState.FAILED, EventKind.CALLBACK_FAILED
-            detail = f"gave up after {tries} tries to {delivery.url}: {result.summary()}"
+            detail = f"gave up after {tries} tries: {result.summary()}"
         else:
             retry_in = self._backoff(tries, result.retry_after)
         if ended_as is not None:
-            logger.info("callback %s for job %s: %s", state.value, delivery.job["id"], detail)
+            # The host only: a callback URL's path or query may carry the receiver's token.
+            host = httpx.URL(delivery.url).host
+            logger.info(
+                "callback to %s %s (job %s): %s", host, state.value, delivery.job["id"], detail
+            )
         return TryRecord(
             delivery_id=delivery.id,
             state=state,

@@ -54,29 +54,32 @@ class Sender:
     async def send(self, url: str, headers: dict[str, str], body: bytes) -> TryResult:
         started = time.perf_counter()
 
-        def result(verdict: Verdict, **facts: object) -> TryResult:
-            duration_ms = (time.perf_counter() - started) * 1000
-            return TryResult(verdict, duration_ms, **facts)  # type: ignore[arg-type]
+        def took() -> float:
+            return (time.perf_counter() - started) * 1000
 
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 response = await self._post_following_redirects(url, headers, body)
         except DestinationRefused as refused:
-            return result(Verdict.GIVE_UP, error=str(refused))
+            return TryResult(Verdict.GIVE_UP, took(), error=str(refused))
         except TimeoutError:
-            return result(Verdict.RETRY, error=f"timed out after {self.timeout_seconds:g} s")
+            timed_out = f"timed out after {self.timeout_seconds:g} s"
+            return TryResult(Verdict.RETRY, took(), error=timed_out)
         except (HostUnresolved, _TooManyRedirects) as problem:
-            return result(Verdict.RETRY, error=str(problem))
+            return TryResult(Verdict.RETRY, took(), error=str(problem))
         except httpx.HTTPError as error:
-            return result(Verdict.RETRY, error=f"{type(error).__name__}: {error}"[:500])
+            failed = f"{type(error).__name__}: {error}"[:500]
+            return TryResult(Verdict.RETRY, took(), error=failed)
         status = response.status_code
         excerpt = response.text[:CALLBACK_EXCERPT_CHARS] or None
         if 200 <= status < 300:
-            return result(Verdict.DELIVERED, status_code=status, excerpt=excerpt)
+            return TryResult(Verdict.DELIVERED, took(), status_code=status, excerpt=excerpt)
         if status == 410:
-            return result(Verdict.GIVE_UP, status_code=status, excerpt=excerpt)
+            return TryResult(Verdict.GIVE_UP, took(), status_code=status, excerpt=excerpt)
         retry_after = _retry_after(response.headers.get("retry-after"))
-        return result(Verdict.RETRY, status_code=status, excerpt=excerpt, retry_after=retry_after)
+        return TryResult(
+            Verdict.RETRY, took(), status_code=status, excerpt=excerpt, retry_after=retry_after
+        )
 
     async def _post_following_redirects(
         self, url: str, headers: dict[str, str], body: bytes
