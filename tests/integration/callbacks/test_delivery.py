@@ -307,6 +307,7 @@ async def test_the_list_finds_jobs_whose_callback_finally_failed(
 ) -> None:
     receiver.answer(Answer(410))
     gone = await finished_job(api, worker, receiver.url)
+    await deliverer.run_once()
     await finished_job(api, worker, receiver.url)
     await deliverer.run_once()
 
