@@ -553,6 +553,9 @@ async def runner_round(
     database's clock, so the poll interval does not blur it.
     """
     if fresh:
+        # --callbacks: the deliverer's pass holds its deliveries (and reads jobs) while it
+        # sends; TRUNCATE in the middle of one deadlocks with it.
+        await outbox_drained(monitor)
         await monitor.execute(RESET_TABLES)
     inserted = await insert_round(monitor, jobs)
     committed_at = await monitor.fetchval("SELECT clock_timestamp()")

@@ -498,6 +498,9 @@ SELECT count(*) FROM forgotten;
 -- transaction ends (SKIP LOCKED: another worker service takes others), with their job.
 -- The caller sends them while holding the locks and records the tries before it commits, so
 -- a crash in between rolls back to "due" and repeats only the tries that were in flight.
+-- Each job is key-share locked too (SKIP LOCKED: not one being deleted): recording a try
+-- references the job, and a delete of it (which cascades to the delivery) waits for this
+-- pass instead of deadlocking with it. Status updates do not conflict with a key-share lock.
 WITH due AS (
     SELECT id
     FROM callback_deliveries
@@ -510,7 +513,8 @@ SELECT d.id AS delivery_id, d.event, d.url, d.tries, d.body, d.created_at AS que
 FROM due
 JOIN callback_deliveries AS d ON d.id = due.id
 JOIN jobs AS j ON j.id = d.job_id
-ORDER BY d.next_try_at;
+ORDER BY d.next_try_at
+FOR KEY SHARE OF j SKIP LOCKED;
 
 -- name: callback_record_tries
 -- Record one try of each delivery ($1 ids): its new state $2 (pending again after $3 seconds,

@@ -317,3 +317,26 @@ async def test_the_list_finds_jobs_whose_callback_finally_failed(
     await api.post(f"/jobs/{gone['id']}/deliveries")  # sent again: no longer finally failed
     assert (await api.get("/jobs", params={"callback": "failed"})).json()["total"] == 0
     assert (await api.get("/jobs", params={"callback": "maybe"})).status_code == 422
+
+
+async def test_deleting_a_job_while_its_callback_is_in_flight_waits_for_the_try(
+    api: httpx.AsyncClient,
+    worker: httpx.AsyncClient,
+    receiver: Receiver,
+    deliverer: CallbackDeliverer,
+    db: asyncpg.Connection,
+) -> None:
+    receiver.answer(Answer(delay_seconds=0.5))
+    job = await finished_job(api, worker, receiver.url)
+    delivering = asyncio.create_task(deliverer.run_once())
+
+    async def received() -> int:
+        return len(receiver.requests)
+
+    await eventually(received)  # the try is in flight
+
+    deleted = await api.post("/jobs/bulk", json={"action": "delete", "ids": [job["id"]]})
+
+    assert await delivering == 1  # its try was recorded, not rolled back by a deadlock
+    assert deleted.status_code == 200 and deleted.json()["succeeded"] == [job["id"]]
+    assert await db.fetchval("SELECT count(*) FROM callback_deliveries") == 0
