@@ -17,6 +17,7 @@ from job_contract.callbacks import DeliveryState
 from job_contract.jobs import JOB_FIELDS
 from producer_api import search
 from producer_api.models import Job
+from producer_api.models import callback_deliveries as _deliveries
 
 jobs = Job.__table__  # type: ignore[attr-defined]
 
@@ -25,10 +26,6 @@ SortOrder = Literal["asc", "desc"]
 
 # The page's columns: the public shape, and nothing the database keeps for itself.
 _PUBLIC_COLUMNS = [jobs.c[name] for name in JOB_FIELDS]
-# The outbox (migration 0012), read by the callback filter only.
-_deliveries = sa.table(
-    "callback_deliveries", sa.column("job_id"), sa.column("state"), sa.column("created_at")
-)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,12 @@ class Job(SQLModel, table=True):
             "concurrency_key",
             postgresql_where=sa.text("status = 'processing'"),
         ),
+        # The alert rule on failures (migration 0012).
+        sa.Index(
+            "jobs_failed_updated_at_idx",
+            "updated_at",
+            postgresql_where=sa.text("status = 'failed'"),
+        ),
         sa.Index(
             "jobs_claim_by_type_idx",
             "type",
@@ -233,6 +239,62 @@ job_throughput_deltas = sa.Table(
     sa.Column("completed", sa.BigInteger, nullable=False),
     sa.Column("failed", sa.BigInteger, nullable=False),
     sa.Index("job_throughput_deltas_minute_idx", "minute"),
+)
+
+
+# Callbacks and alerts (migration 0012): the worker service writes them (its own raw SQL),
+# this API lists them and queues redeliveries.
+callback_deliveries = sa.Table(
+    "callback_deliveries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")),
+    sa.Column("job_id", sa.Uuid, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("body", sa.Text),
+    sa.Column("created_at", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("next_try_at", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("finished_at", _TIMESTAMP),
+    sa.Index(
+        "callback_deliveries_due_idx", "next_try_at", postgresql_where=sa.text("state = 'pending'")
+    ),
+    sa.Index("callback_deliveries_job_idx", "job_id"),
+    sa.Index(
+        "callback_deliveries_failed_idx", "job_id", postgresql_where=sa.text("state = 'failed'")
+    ),
+)
+callback_attempts = sa.Table(
+    "callback_attempts",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
+    sa.Column(
+        "delivery_id",
+        sa.Uuid,
+        sa.ForeignKey("callback_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("at", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("duration_ms", sa.Double, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error", sa.Text),
+    sa.Column("response_excerpt", sa.Text),
+    sa.Index("callback_attempts_delivery_idx", "delivery_id", "id"),
+)
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("covers_until", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("created_at", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("sent_at", _TIMESTAMP),
+    sa.Column("error", sa.Text),
+    sa.Index("alerts_rule_subject_idx", "rule", "subject", "created_at"),
+    sa.Index("alerts_created_at_idx", "created_at"),
 )
 
 
