@@ -16,6 +16,10 @@ else the local PostgreSQL at 127.0.0.1:5432), side by side:
     database's own clock says how long it took from the INSERT to the claim;
 (d) (b) again with 1,000,000 completed jobs (and their events) in the table.
 
+With --callbacks, every job of (b)-(d) has a callback_url to a receiver in this process, so the
+worker service also delivers each outcome (signed, from the outbox): compare (b) with a run
+without, and read the delivery lag (outcome to receiver, p50/p95) in the report.
+
 Each throughput figure is the median of three rounds of 20,000 no-op jobs inserted in SQL
 (with an ANALYZE in the same transaction, so plans do not depend on when statistics were last
 taken), with the CPU each process spent per job, the plans the claim and complete got, and
@@ -44,6 +48,7 @@ from typing import Any
 import asyncpg
 import uvloop
 
+from bench.callback_receiver import callback_receiver
 from bench.producer_bench import (
     SECONDARY_INDEXES,
     background_cpu_busy,
@@ -71,6 +76,7 @@ FULL_BATCH_TARGET = 40_000  # jobs/s
 PICKUP_P50_TARGET_MS = 2.0
 PICKUP_P95_TARGET_MS = 5.0
 BIG_TABLE_TARGET_SHARE = 0.80  # (d) as a share of (b)
+CALLBACK_LAG_P95_TARGET_MS = 1_000.0  # --callbacks: outcome to receiver (issue #14)
 
 # Bounds: a round stops claiming after this long (its figure is then flagged "capped"), and
 # once the whole run has used its budget the remaining rounds of each phase are skipped.
@@ -78,6 +84,8 @@ ROUND_TIME_CAP_S = 20.0
 DRAIN_TIME_CAP_S = 20.0
 WARMUP_JOBS = 1_000
 POLL_INTERVAL_S = 0.1
+# --callbacks signs as a real deployment would (the cost is part of what is measured).
+BENCH_WEBHOOK_SECRET = "whsec_" + "QmVuY2htYXJrIHNpZ25pbmcga2V5IG9mIDMyIGJ5dGVz"
 
 # Other work on the machine makes every figure pessimistic: before each phase the bench
 # samples it and, above this share of all CPUs, waits a little and samples again.
@@ -573,6 +581,9 @@ async def runner_round(
     database's clock, so the poll interval does not blur it.
     """
     if fresh:
+        # --callbacks: the deliverer's pass holds its deliveries (and reads jobs) while it
+        # sends; TRUNCATE in the middle of one deadlocks with it.
+        await outbox_drained(monitor)
         await monitor.execute(RESET_TABLES)
     inserted = await insert_round(monitor, jobs)
     committed_at = await monitor.fetchval("SELECT clock_timestamp()")
@@ -742,10 +753,13 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
         for key in ("a_single", "a_batch"):
             await run_throughput(url, monitor, None, key, args, budget, throughput)
         service_log = args.logs.with_name(f"{args.logs.name}-service.log")
-        with uvicorn_server("worker_service.main:app", {"DATABASE_URL": url}, service_log) as (
-            base_url,
-            process,
-        ):
+        async with contextlib.AsyncExitStack() as stack:
+            env = {"DATABASE_URL": url}
+            if args.callbacks:
+                env |= await with_callbacks(monitor, stack, report)
+            base_url, process = stack.enter_context(
+                uvicorn_server("worker_service.main:app", env, service_log)
+            )
             service = (base_url, process.pid)
             print(f"worker service pid {process.pid} at {base_url}")
             for key in ("b_single", "b_batch"):
@@ -757,8 +771,33 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
                 report["big_table"] = await load_finished_jobs(monitor, args.big_table)
                 for key in ("d_single", "d_batch"):
                     await run_throughput(url, monitor, service, key, args, budget, throughput)
+            if args.callbacks:
+                await outbox_drained(monitor)
     finally:
         await monitor.close()
+
+
+async def with_callbacks(
+    monitor: asyncpg.Connection, stack: contextlib.AsyncExitStack, report: dict[str, Any]
+) -> dict[str, str]:
+    """From here on every job gets a callback_url to a receiver in this process (a column
+    default: the bench's inserts stay as they are); the worker service's settings for it."""
+    url, lags = await stack.enter_async_context(callback_receiver())
+    await monitor.execute(f"ALTER TABLE jobs ALTER COLUMN callback_url SET DEFAULT '{url}'")
+    stack.callback(lambda: report.__setitem__("callbacks", lags.summary()))
+    print(f"callbacks to {url}")
+    return {"CALLBACK_ALLOW_PRIVATE": "true", "WEBHOOK_SECRET": BENCH_WEBHOOK_SECRET}
+
+
+async def outbox_drained(monitor: asyncpg.Connection) -> None:
+    """Wait (a bounded time) until every callback has been delivered."""
+    deadline = time.monotonic() + DRAIN_TIME_CAP_S
+    while time.monotonic() < deadline:
+        if not await monitor.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM callback_deliveries WHERE state = 'pending')"
+        ):
+            return
+        await asyncio.sleep(POLL_INTERVAL_S)
 
 
 async def run_throughput(
@@ -879,6 +918,12 @@ def print_table(report: dict[str, Any]) -> None:
             f" {'yes' if met else 'NO'}); insert->completed p50 {done.get('p50')} /"
             f" p95 {done.get('p95')} ms; busy before {busy_text(pickup['busy_before'])}"
         )
+    if callbacks := report.get("callbacks"):
+        print(
+            f"callbacks: {callbacks['delivered']} delivered ({callbacks['repeated']} twice),"
+            f" outcome->receiver p50 {callbacks['lag_p50_ms']} / p95 {callbacks['lag_p95_ms']} ms"
+            f" (target p95 <= {CALLBACK_LAG_P95_TARGET_MS:g})"
+        )
     print()
     print("Plans in the first round of each phase (jobs scans, below the claim's final sort):")
     for phase in report["throughput"]:
@@ -932,6 +977,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--controls", choices=list(CONTROLS), default="none", help="limits on every type (none)")
     add("--runner", choices=["python", "node"], default="python", help="whose runner (python)")
     add("--node-cpu-prof", action="store_true", help="with --runner node: V8 CPU profiles")
+    add("--callbacks", action="store_true", help="a callback_url on every job of (b)-(d)")
     return parser.parse_args(argv)
 
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from frontend.models import Artifact, Job, JobList
 from job_contract import JobAction, JobPublic
 from job_contract.bounds import StatsWindowName
+from job_contract.callbacks import AlertList, AlertPublic, DeliveryList, DeliveryPublic
 from job_contract.job_types import JobTypeInfo, JobTypeList
 from job_contract.producer_api import BulkCount, BulkResult, Me, Stats
 from job_contract.retention import CleanupOverview, CleanupResult
@@ -190,6 +191,18 @@ class ProducerApi:
             content_type=response.headers.get("content-type", "application/octet-stream"),
             content_disposition=response.headers.get("content-disposition"),
         )
+
+    async def deliveries(self, job_id: UUID) -> list[DeliveryPublic]:
+        response = await self._send("GET", f"/jobs/{job_id}/deliveries")
+        return DeliveryList.model_validate_json(response.content).deliveries
+
+    async def redeliver(self, job_id: UUID) -> None:
+        """Queue the job's outcome for its callback_url again; Conflict says why not."""
+        await self._send("POST", f"/jobs/{job_id}/deliveries")
+
+    async def alerts(self, limit: int) -> list[AlertPublic]:
+        response = await self._send("GET", "/alerts", params={"limit": limit})
+        return AlertList.model_validate_json(response.content).alerts
 
     async def job_types(self) -> list[JobTypeInfo]:
         # Asked every time: types are registered, changed and deleted while the API runs.

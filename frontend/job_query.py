@@ -56,6 +56,7 @@ class JobQuery:
     order: str = "desc"
     page: int = 1
     limit: int = DEFAULT_PAGE_SIZE
+    callback: str = ""  # "failed": jobs whose callback finally failed
 
     @classmethod
     def from_params(
@@ -73,6 +74,7 @@ class JobQuery:
             order=_one_of(params.get("order"), ("asc", "desc"), cls.order),
             page=_positive_int(params.get("page"), 1),
             limit=limit if limit in PAGE_SIZES else cls.limit,
+            callback=_one_of(params.get("callback"), ("failed",), ""),
         ).within_reach()
 
     def within_reach(self) -> "JobQuery":
@@ -86,7 +88,7 @@ class JobQuery:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.q or self.statuses or self.types or self.priority)
+        return bool(self.q or self.statuses or self.types or self.priority or self.callback)
 
     def api_params(self) -> list[tuple[str, str | int]]:
         params: list[tuple[str, str | int]] = [
@@ -114,6 +116,8 @@ class JobQuery:
             pairs.append(("priority", self.priority))
         if self.q:
             pairs.append(("q", self.q))
+        if self.callback:
+            pairs.append(("callback", self.callback))
         return pairs
 
     def query_string(self) -> str:
@@ -123,7 +127,7 @@ class JobQuery:
             pairs.append(("q", self.q))
         pairs += [("status", status) for status in self.statuses]
         pairs += [("type", job_type) for job_type in self.types]
-        for name in ("priority", "sort", "order", "limit", "page"):
+        for name in ("priority", "callback", "sort", "order", "limit", "page"):
             if getattr(self, name) != getattr(defaults, name):
                 pairs.append((name, getattr(self, name)))
         return urlencode(pairs)

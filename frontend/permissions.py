@@ -13,6 +13,7 @@ CREATE_JOB: Route = ("POST", "/jobs")
 CANCEL_JOB: Route = ("DELETE", "/jobs/{job_id}")
 RETRY_JOB: Route = ("POST", "/jobs/{job_id}/retry")
 BULK_ACTION: Route = ("POST", "/jobs/bulk")
+REDELIVER: Route = ("POST", "/jobs/{job_id}/deliveries")
 CHANGE_TYPE: Route = ("PATCH", "/job-types/{name}")
 REGISTER_TYPE: Route = ("PUT", "/job-types/{name}")
 DELETE_TYPE: Route = ("DELETE", "/job-types/{name}")
@@ -42,6 +43,7 @@ class Permissions:
     cancel_jobs: bool = False
     retry_jobs: bool = False
     bulk_actions: bool = False
+    redeliver: bool = False
     change_types: bool = False
     register_types: bool = False
     delete_types: bool = False
@@ -56,6 +58,7 @@ class Permissions:
             cancel_jobs=may(role, CANCEL_JOB),
             retry_jobs=may(role, RETRY_JOB),
             bulk_actions=may(role, BULK_ACTION),
+            redeliver=may(role, REDELIVER),
             change_types=may(role, CHANGE_TYPE),
             register_types=may(role, REGISTER_TYPE),
             delete_types=may(role, DELETE_TYPE),

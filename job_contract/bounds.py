@@ -47,6 +47,9 @@ DEFAULT_MAX_RESULT_BYTES = 1024 * 1024
 DEFAULT_RUNNER_LIST, MAX_RUNNER_LIST = 200, 1_000
 # A report file's name, as a runner uploads it.
 MAX_FILENAME_CHARS = 200
+# A job's callback URL; a delivery keeps this much of each answer's body.
+MAX_CALLBACK_URL_CHARS = 2_000
+CALLBACK_EXCERPT_CHARS = 500
 
 # An API token lives at most this long (100 years: "never", said with a number).
 MAX_TOKEN_DAYS = 36_500

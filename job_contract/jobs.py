@@ -39,6 +39,7 @@ class JobPublic(BaseModel):
     locked_by: str | None
     locked_until: datetime | None
     concurrency_key: str | None
+    callback_url: str | None
 
 
 class JobDetail(JobPublic):

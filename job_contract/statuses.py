@@ -28,3 +28,6 @@ class EventKind(StrEnum):
     RESCUED = "rescued"
     CANCELLED = "cancelled"
     RETRIED = "retried"
+    # A job's outcome reached its callback_url (first success), or never will (last failure).
+    CALLBACK_DELIVERED = "callback_delivered"
+    CALLBACK_FAILED = "callback_failed"

@@ -8,7 +8,8 @@ from pydantic import ValidationError
 Loaded = TypeVar("Loaded")
 
 # A setting whose name says it holds a secret is never echoed back, even when it is wrong.
-_SECRET_WORDS = ("token", "secret", "password", "key")
+# (a webhook URL carries its credential in its path: Slack's, say).
+_SECRET_WORDS = ("token", "secret", "password", "key", "webhook")
 
 
 def load_settings(settings_class: Callable[[], Loaded]) -> Loaded:

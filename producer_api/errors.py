@@ -55,3 +55,7 @@ class UnknownJobType(JobError):
     def __init__(self, loc: tuple[str | int, ...], name: str) -> None:
         super().__init__(name=name)
         self.loc = loc
+
+
+class NothingToRedeliver(JobError):
+    """job {job_id} has no outcome to send again: {why}"""

@@ -13,10 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from job_contract.bounds import DEFAULT_MAX_ATTEMPTS
+from job_contract.job_create import JobCreate
 from job_contract.payloads import validate_payload
 from producer_api.errors import UnknownJobType
 from producer_api.job_type_catalog import CatalogType, JobTypeCatalog
-from producer_api.models import JobCreate
 from producer_api.payload_schemas import Location, payload_problems
 from producer_api.store import NewJob
 
@@ -47,6 +47,7 @@ async def new_jobs(
                 or DEFAULT_MAX_ATTEMPTS,
                 scheduled_for=request.scheduled_for,
                 concurrency_key=request.concurrency_key,
+                callback_url=request.callback_url,
             )
         )
     if errors:

@@ -13,9 +13,11 @@ import sqlalchemy as sa
 
 from job_contract import JobStatus, JobType
 from job_contract.bounds import PRIORITIES
+from job_contract.callbacks import DeliveryState
 from job_contract.jobs import JOB_FIELDS
 from producer_api import search
 from producer_api.models import Job
+from producer_api.models import callback_deliveries as _deliveries
 
 jobs = Job.__table__  # type: ignore[attr-defined]
 
@@ -36,10 +38,18 @@ class JobFilter:
     q: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    # Only jobs whose newest callback delivery failed for good.
+    callback_failed: bool = False
 
     def only_status_and_type(self) -> bool:
         """True when the count rollup alone can answer how many jobs match."""
-        return not (self.priorities or self.q or self.created_after or self.created_before)
+        return not (
+            self.priorities
+            or self.q
+            or self.created_after
+            or self.created_before
+            or self.callback_failed
+        )
 
     def only_q(self) -> bool:
         """True when `q` is the only filter: the search table alone can count the matches."""
@@ -49,6 +59,7 @@ class JobFilter:
             or self.priorities
             or self.created_after
             or self.created_before
+            or self.callback_failed
         )
 
 
@@ -174,9 +185,29 @@ def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(jobs.c.created_at < where.created_before)
     if where.q:
         conditions.append(search.matches(jobs.c.id, where.q))
+    if where.callback_failed:
+        conditions.append(_newest_delivery_failed())
     return conditions
 
 
 def filter_conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
     """The WHERE clauses of `where`, for other queries over the same jobs (the export)."""
     return _conditions(where)
+
+
+def _newest_delivery_failed() -> sa.ColumnElement[bool]:
+    """A delivery failed for good (callback_deliveries_failed_idx finds those few) and no
+    later one was queued (a "send again" that may have succeeded since)."""
+    later = _deliveries.alias("later")
+    failed = (
+        sa.select(_deliveries.c.job_id)
+        .where(_deliveries.c.state == DeliveryState.FAILED.value)
+        .where(
+            ~sa.exists().where(
+                later.c.job_id == _deliveries.c.job_id,
+                later.c.created_at > _deliveries.c.created_at,
+            )
+        )
+    )
+    condition: sa.ColumnElement[bool] = jobs.c.id.in_(failed)
+    return condition

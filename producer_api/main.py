@@ -31,6 +31,7 @@ from jobdeck_runtime import logs, swagger_ui
 from jobdeck_runtime.maintenance import running
 from jobdeck_runtime.request_ids import RequestIds
 from jobdeck_runtime.startup import StartupGuard
+from producer_api.callback_records import CallbackRecords
 from producer_api.db import create_engine, is_unavailable
 from producer_api.errors import (
     ArtifactNotFound,
@@ -43,13 +44,23 @@ from producer_api.errors import (
     JobTypeInUse,
     JobTypeNotFound,
     JobTypeRetired,
+    NothingToRedeliver,
     UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
 from producer_api.job_type_catalog import JobTypeCatalog
 from producer_api.job_type_store import JobTypeStore
 from producer_api.middleware import RequestMetrics
-from producer_api.routes import exports, health, job_types, jobs, maintenance, stats, tokens
+from producer_api.routes import (
+    callbacks,
+    exports,
+    health,
+    job_types,
+    jobs,
+    maintenance,
+    stats,
+    tokens,
+)
 from producer_api.settings import Settings, get_settings
 from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
 from producer_api.store import JobStore
@@ -76,6 +87,7 @@ _STATUS_OF: dict[type[JobError], int] = {
     JobNotFound: 404,
     ArtifactNotFound: 404,
     JobStateConflict: 409,
+    NothingToRedeliver: 409,
     IdempotencyConflict: 409,
     BatchTooLarge: 413,
     JobTypeNotFound: 404,
@@ -142,6 +154,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     counter = TotalCounter(settings.exact_count_limit, settings.exact_count_timeout_ms)
     store = JobStore(engine, counter)
     app.state.store, app.state.engine = store, engine
+    app.state.callback_records = CallbackRecords(engine)
     app.state.job_types = JobTypeStore(engine)
     app.state.catalog = JobTypeCatalog(engine, settings.job_types_refresh_seconds)
     token_pool = await create_token_pool(app.state.database_url)
@@ -184,6 +197,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         app.add_route(path, swagger_ui.asset, include_in_schema=False)
     for router in (
         jobs.router,
+        callbacks.router,
         job_types.router,
         stats.router,
         maintenance.router,

@@ -1,10 +1,12 @@
 """The tables (SQLModel, mirroring the Alembic migrations) and the API's request models.
 
+A job to create is job_contract's JobCreate (schedules reuse it for their job template).
+
 What the API answers is the contract's (job_contract.jobs, job_contract.producer_api).
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -15,17 +17,14 @@ from sqlmodel import Field, SQLModel
 
 from job_contract import JobAction
 from job_contract.bounds import (
-    DEFAULT_MAX_ATTEMPTS,
     DEFAULT_PRIORITY,
     MAX_BULK_MATCHES,
     MAX_JOBS_PER_REQUEST,
     MAX_PRIORITY,
     MAX_SEARCH_CHARS,
     MIN_PRIORITY,
-    MaxAttempts,
-    Priority,
 )
-from job_contract.job_types import ConcurrencyKey, JobTypeName
+from job_contract.job_create import JobCreate
 from job_contract.payloads import PAYLOAD_EXAMPLES
 from job_contract.timestamps import UtcTimestamp
 
@@ -73,6 +72,12 @@ class Job(SQLModel, table=True):
             "concurrency_key",
             postgresql_where=sa.text("status = 'processing'"),
         ),
+        # The alert rule on failures (migration 0012).
+        sa.Index(
+            "jobs_failed_updated_at_idx",
+            "updated_at",
+            postgresql_where=sa.text("status = 'failed'"),
+        ),
         sa.Index(
             "jobs_claim_by_type_idx",
             "type",
@@ -109,6 +114,7 @@ class Job(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=_TIMESTAMP)
     request_fingerprint: str | None = Field(default=None, sa_type=sa.Text)
     concurrency_key: str | None = Field(default=None, sa_type=sa.Text)
+    callback_url: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class JobTypeRow(SQLModel, table=True):
@@ -251,36 +257,63 @@ job_throughput_deltas = sa.Table(
 )
 
 
+# Callbacks and alerts (migration 0012): the worker service writes them (its own raw SQL),
+# this API lists them and queues redeliveries.
+callback_deliveries = sa.Table(
+    "callback_deliveries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")),
+    sa.Column("job_id", sa.Uuid, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("body", sa.Text),
+    sa.Column("created_at", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("next_try_at", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("finished_at", _TIMESTAMP),
+    sa.Index(
+        "callback_deliveries_due_idx", "next_try_at", postgresql_where=sa.text("state = 'pending'")
+    ),
+    sa.Index("callback_deliveries_job_idx", "job_id"),
+    sa.Index(
+        "callback_deliveries_failed_idx", "job_id", postgresql_where=sa.text("state = 'failed'")
+    ),
+)
+callback_attempts = sa.Table(
+    "callback_attempts",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
+    sa.Column(
+        "delivery_id",
+        sa.Uuid,
+        sa.ForeignKey("callback_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("at", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("duration_ms", sa.Double, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error", sa.Text),
+    sa.Column("response_excerpt", sa.Text),
+    sa.Index("callback_attempts_delivery_idx", "delivery_id", "id"),
+)
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("covers_until", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("created_at", _TIMESTAMP, nullable=False, server_default=sa.text("now()")),
+    sa.Column("sent_at", _TIMESTAMP),
+    sa.Column("error", sa.Text),
+    sa.Index("alerts_rule_subject_idx", "rule", "subject", "created_at"),
+    sa.Index("alerts_created_at_idx", "created_at"),
+)
+
+
 # --- requests -----------------------------------------------------------------------------
-
-
-class JobCreate(BaseModel):
-    """A job to create. Its payload is checked against its type's schema by the route (the
-    types are rows, known at run time): pydantic models for the built-ins, JSON Schema for
-    custom types."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Annotated[
-        JobTypeName,
-        PydanticField(description="A registered job type: GET /job-types lists them"),
-    ]
-    payload: Annotated[
-        dict[str, Any],
-        PydanticField(description="Checked against the type's schema (GET /job-types)"),
-    ]
-    priority: Priority = DEFAULT_PRIORITY
-    max_attempts: Annotated[
-        MaxAttempts | None,
-        PydanticField(
-            description=f"Default: the type's default_max_attempts, else {DEFAULT_MAX_ATTEMPTS}"
-        ),
-    ] = None
-    scheduled_for: Annotated[
-        UtcTimestamp | None,
-        PydanticField(description="Not claimable before this time; no zone means UTC"),
-    ] = None
-    concurrency_key: ConcurrencyKey | None = None
 
 
 JOB_CREATE_EXAMPLES = {
@@ -330,6 +363,9 @@ class JobFilterFields(BaseModel):
     )
     created_after: UtcTimestamp | None = PydanticField(None, description="No zone means UTC")
     created_before: UtcTimestamp | None = PydanticField(None, description="No zone means UTC")
+    callback: Literal["failed"] | None = PydanticField(
+        None, description="`failed`: only jobs whose callback finally failed"
+    )
 
 
 class BodyFilter(JobFilterFields):

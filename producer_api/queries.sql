@@ -14,9 +14,9 @@
 -- transaction commits, so a job is never created of a type being deleted.
 WITH inserted AS (
     INSERT INTO jobs (id, type, priority, payload, max_attempts, scheduled_for,
-                      idempotency_key, request_fingerprint, concurrency_key)
+                      idempotency_key, request_fingerprint, concurrency_key, callback_url)
     SELECT :id, t.name, :priority, CAST(:payload AS jsonb), :max_attempts, :scheduled_for,
-           :idempotency_key, :fingerprint, :concurrency_key
+           :idempotency_key, :fingerprint, :concurrency_key, :callback_url
     FROM job_types AS t
     WHERE t.name = :type AND t.retired_at IS NULL
     FOR KEY SHARE
@@ -32,12 +32,16 @@ SELECT * FROM inserted;
 -- Rows of a type not registered are left out (the caller refuses a short batch), with the
 -- same share lock as job_insert_one.
 WITH inserted AS (
-    INSERT INTO jobs (id, type, priority, payload, max_attempts, scheduled_for, concurrency_key)
-    SELECT id, type, priority, payload::jsonb, max_attempts, scheduled_for, concurrency_key
+    INSERT INTO jobs (id, type, priority, payload, max_attempts, scheduled_for, concurrency_key,
+                      callback_url)
+    SELECT id, type, priority, payload::jsonb, max_attempts, scheduled_for, concurrency_key,
+           callback_url
     FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), CAST(:priorities AS smallint[]),
                 CAST(:payloads AS text[]), CAST(:max_attempts AS integer[]),
-                CAST(:scheduled_fors AS timestamptz[]), CAST(:concurrency_keys AS text[]))
-         AS batch (id, type, priority, payload, max_attempts, scheduled_for, concurrency_key)
+                CAST(:scheduled_fors AS timestamptz[]), CAST(:concurrency_keys AS text[]),
+                CAST(:callback_urls AS text[]))
+         AS batch (id, type, priority, payload, max_attempts, scheduled_for, concurrency_key,
+                   callback_url)
     WHERE batch.type IN (
         SELECT name FROM job_types
         WHERE name = ANY(CAST(:types AS text[])) AND retired_at IS NULL
@@ -262,3 +266,40 @@ UPDATE job_types SET
     key_concurrency = NULL, rate_limit_jobs = NULL, rate_limit_seconds = NULL,
     timeout_seconds = NULL, default_max_attempts = NULL
 WHERE name = :name AND NOT builtin;
+
+-- name: delivery_list
+-- A job's callback deliveries, newest first, each with its tries oldest first.
+SELECT d.id, d.event, d.url, d.state, d.created_at, d.finished_at,
+       CASE WHEN d.finished_at IS NULL THEN d.next_try_at END AS next_try_at,
+       coalesce((
+           SELECT json_agg(json_build_object(
+               'at', a.at, 'duration_ms', a.duration_ms, 'status_code', a.status_code,
+               'error', a.error, 'response_excerpt', a.response_excerpt) ORDER BY a.id)
+           FROM callback_attempts AS a WHERE a.delivery_id = d.id
+       ), '[]') AS attempts
+FROM callback_deliveries AS d
+WHERE d.job_id = :id
+ORDER BY d.created_at DESC, d.id;
+
+-- name: delivery_requeue
+-- Send a finished job's outcome again: a new delivery (a new webhook-id) of the event its
+-- last delivery told, to its callback_url now. No row when it is not finished, has no
+-- callback, or was never told (finished before it had a callback).
+INSERT INTO callback_deliveries (job_id, event, url)
+SELECT jobs.id, last.event, jobs.callback_url
+FROM jobs
+CROSS JOIN LATERAL (
+    SELECT event FROM callback_deliveries
+    WHERE job_id = jobs.id
+    ORDER BY created_at DESC, id
+    LIMIT 1
+) AS last
+WHERE jobs.id = :id AND jobs.status IN ('completed', 'failed') AND jobs.callback_url IS NOT NULL
+RETURNING id;
+
+-- name: alert_list_recent
+-- The last :limit alerts, newest first.
+SELECT id, rule, subject, text, created_at, sent_at, error
+FROM alerts
+ORDER BY created_at DESC, id DESC
+LIMIT :limit;

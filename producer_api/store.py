@@ -48,6 +48,7 @@ class NewJob:
     max_attempts: int
     scheduled_for: datetime | None
     concurrency_key: str | None = None
+    callback_url: str | None = None
     id: UUID = field(default_factory=uuid4)
 
 
@@ -125,6 +126,7 @@ class JobStore:
             "idempotency_key": idempotency_key,
             "fingerprint": fingerprint,
             "concurrency_key": job.concurrency_key,
+            "callback_url": job.callback_url,
         }
         async with self._engine.begin() as conn:
             row = (await conn.execute(QUERIES["job_insert_one"], params)).mappings().first()
@@ -154,6 +156,7 @@ class JobStore:
             "max_attempts": [job.max_attempts for job in batch],
             "scheduled_fors": [job.scheduled_for for job in batch],
             "concurrency_keys": [job.concurrency_key for job in batch],
+            "callback_urls": [job.callback_url for job in batch],
         }
         async with self._engine.begin() as conn:
             rows = (await conn.execute(QUERIES["job_insert_many"], params)).mappings().all()

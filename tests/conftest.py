@@ -20,7 +20,8 @@ from tests.servers import uvicorn_server
 
 TABLES = (
     "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers,"
-    " job_type_rate_slots, job_type_rate_cursors, job_retired_counts, cleanup_runs"
+    " job_type_rate_slots, job_type_rate_cursors, job_retired_counts, cleanup_runs,"
+    " callback_deliveries, callback_attempts, alerts"
 )
 # Job types are not truncated (the built-ins are the migration's rows): custom ones go, and
 # the built-ins' controls are as installed.
@@ -66,10 +67,15 @@ def producer_url(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def worker_url(database_url: str) -> Iterator[str]:
-    """The worker service. Its own rescuer waits an hour between passes (as its stale-runner
-    sweeper does anyway): tests run `run_once()` themselves, so rescues happen exactly when a
-    test says."""
-    env = {"DATABASE_URL": database_url, "RESCUE_INTERVAL_SECONDS": "3600"}
+    """The worker service. Its own rescuer, callback deliverer and alert evaluator wait an
+    hour between passes (as its stale-runner sweeper does anyway): tests run `run_once()`
+    themselves, so rescues, deliveries and alerts happen exactly when a test says."""
+    env = {
+        "DATABASE_URL": database_url,
+        "RESCUE_INTERVAL_SECONDS": "3600",
+        "CALLBACK_INTERVAL_SECONDS": "3600",
+        "ALERT_INTERVAL_SECONDS": "3600",
+    }
     with uvicorn_server("worker_service.main:app", env) as base_url:
         yield base_url
 

@@ -101,6 +101,7 @@ _COLUMN_TYPES = {
     "scheduled_for": "timestamptz",
     "completed_at": "timestamptz",
     "updated_at": "timestamptz",
+    "locked_until": "timestamptz",
 }
 
 

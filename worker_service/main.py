@@ -30,6 +30,10 @@ from jobdeck_runtime.maintenance import MaintenanceService, running
 from jobdeck_runtime.request_ids import RequestIds
 from jobdeck_runtime.startup import StartupGuard
 from worker_service import routes
+from worker_service.alerts.evaluator import AlertEvaluator
+from worker_service.alerts.store import AlertStore
+from worker_service.callbacks.deliverer import CallbackDeliverer
+from worker_service.callbacks.store import CallbackStore
 from worker_service.claims import ClaimBatcher
 from worker_service.errors import JobNotFound, OutcomeRefused, ReportNotFound
 from worker_service.json_responses import error_response, json_response
@@ -91,6 +95,14 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.retry_base_delay_seconds,
         settings.retry_max_delay_seconds,
     )
+    # Callbacks and alerts hold a connection while they send: a pool of their own, so a slow
+    # receiver never keeps a runner's outcome waiting for a connection.
+    background = await create_pool(url, 2, durable=True)
+    deliverer = CallbackDeliverer(
+        CallbackStore(background), settings.signer(), settings.deliverer()
+    )
+    if not settings.signer().signs:
+        logger.warning("WEBHOOK_SECRET is not set: callbacks are sent unsigned")
     token_pool = await create_token_pool(url)
     retention_pool = await create_retention_pool(url)
     app.state.verifier = TokenVerifier(TokenStore(token_pool), settings.token_cache_seconds)
@@ -106,14 +118,21 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
             Rescuer(store, settings.rescuer()),
             StaleRunnerSweeper(store),
             Cleaner(retention_pool, settings, settings.cleaner()),
+            deliverer,
+            AlertEvaluator(AlertStore(background), settings.alerts()),
         ]
         async with running(services):
             yield
     finally:
         await listener.stop()
         await limited.stop()
+        await deliverer.close()
         await asyncio.gather(
-            durable.close(), fast.close(), token_pool.close(), retention_pool.close()
+            durable.close(),
+            fast.close(),
+            background.close(),
+            token_pool.close(),
+            retention_pool.close(),
         )
 
 

@@ -12,6 +12,10 @@ CLAIMS = Counter("jobdeck_claims_total", "Jobs handed to runners")
 COMPLETIONS = Counter("jobdeck_completions_total", "Jobs completed")
 FAILURES = Counter("jobdeck_failures_total", "Failed attempts, by what happened next", ["outcome"])
 RESCUES = Counter("jobdeck_rescues_total", "Expired leases returned to the queue")
+CALLBACK_TRIES = Counter(
+    "jobdeck_callback_tries_total", "Callback tries, by the delivery's state after", ["state"]
+)
+ALERTS = Counter("jobdeck_alerts_total", "Alerts recorded, by rule", ["rule"])
 WAIT_TIME = Histogram(
     "jobdeck_job_wait_seconds",
     "From claimable (created or scheduled) to claimed",

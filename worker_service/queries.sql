@@ -1,6 +1,7 @@
 -- Every statement the worker service runs. Each block starts with `-- name: <name>` and a
--- one-line description; store.py loads them once (jobdeck_db.queries.load_queries) and is the
--- only code that runs them. Names are noun first, so a table's statements sort together.
+-- one-line description; store.py loads them once (jobdeck_db.queries.load_queries) and the
+-- stores (store.py, callbacks/store.py, alerts/store.py) are the only code that runs them.
+-- Names are noun first, so a table's statements sort together.
 --
 -- The fencing rule used throughout: a runner's outcome counts only while the job is still
 -- `processing` in the attempt it claimed (and, when it says who it is, under its own name).
@@ -491,6 +492,136 @@ WITH stale AS (
     RETURNING worker_id
 )
 SELECT count(*) FROM forgotten;
+
+-- name: callback_due
+-- Up to $1 callback deliveries whose next try is due, each locked until the caller's
+-- transaction ends (SKIP LOCKED: another worker service takes others), with their job.
+-- The caller sends them while holding the locks and records the tries before it commits, so
+-- a crash in between rolls back to "due" and repeats only the tries that were in flight.
+-- Each job is key-share locked too (SKIP LOCKED: not one being deleted): recording a try
+-- references the job, and a delete of it (which cascades to the delivery) waits for this
+-- pass instead of deadlocking with it. Status updates do not conflict with a key-share lock.
+WITH due AS (
+    SELECT id
+    FROM callback_deliveries
+    WHERE state = 'pending' AND next_try_at <= now()
+    ORDER BY next_try_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+SELECT d.id AS delivery_id, d.event, d.url, d.tries, d.body, d.created_at AS queued_at, j.*
+FROM due
+JOIN callback_deliveries AS d ON d.id = due.id
+JOIN jobs AS j ON j.id = d.job_id
+ORDER BY d.next_try_at
+FOR KEY SHARE OF j SKIP LOCKED;
+
+-- name: callback_record_tries
+-- Record one try of each delivery ($1 ids): its new state $2 (pending again after $3 seconds,
+-- or delivered, or failed for good), the body sent $4 (kept from the first try), and what the
+-- try saw ($5 duration in ms, $6 HTTP status, $7 error, $8 excerpt of the answer). A delivery
+-- that ended logs $9 (the event kind) with detail $10 on its job's timeline.
+WITH tried AS (
+    SELECT *
+    FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::float8[], $6::integer[],
+                $7::text[], $8::text[], $9::text[], $10::text[])
+         AS t (delivery_id, state, retry_in, body, duration_ms, status_code, error, excerpt,
+               kind, detail)
+), recorded AS (
+    INSERT INTO callback_attempts (delivery_id, duration_ms, status_code, error, response_excerpt)
+    SELECT delivery_id, duration_ms, status_code, error, excerpt FROM tried
+), updated AS (
+    UPDATE callback_deliveries AS d
+    SET state = tried.state,
+        tries = d.tries + 1,
+        body = coalesce(d.body, tried.body),
+        next_try_at = now() + make_interval(secs => coalesce(tried.retry_in, 0)),
+        finished_at = CASE WHEN tried.kind IS NOT NULL THEN now() END
+    FROM tried
+    WHERE d.id = tried.delivery_id
+    RETURNING d.job_id, tried.kind, tried.detail
+)
+INSERT INTO job_events (job_id, kind, attempt, detail)
+SELECT updated.job_id, updated.kind, jobs.attempts, updated.detail
+FROM updated JOIN jobs ON jobs.id = updated.job_id
+WHERE updated.kind IS NOT NULL;
+
+-- name: alert_lock
+-- Whether this transaction may evaluate the alert rules: one worker service at a time, the
+-- others skip the pass (their next one sees what this one recorded).
+SELECT pg_try_advisory_xact_lock(hashtext('jobdeck_alerts'));
+
+-- name: alert_jobs_failed
+-- Per type, the jobs failed for good since its last `jobs_failed` alert covered (or within
+-- the last $2 on the first), for types not alerted about within $1.
+WITH last AS (
+    SELECT subject, max(created_at) AS created_at, max(covers_until) AS covers_until
+    FROM alerts WHERE rule = 'jobs_failed'
+    GROUP BY subject
+)
+SELECT jobs.type, count(*) AS failed,
+       (array_agg(jobs.error ORDER BY jobs.updated_at DESC))[1] AS last_error
+FROM jobs
+LEFT JOIN last ON last.subject = jobs.type
+WHERE jobs.status = 'failed'
+  AND jobs.updated_at > coalesce(last.covers_until, now() - $2::interval)
+  AND jobs.updated_at <= now()
+  AND (last.created_at IS NULL OR last.created_at <= now() - $1::interval)
+GROUP BY jobs.type
+ORDER BY jobs.type;
+
+-- name: alert_failure_rates
+-- Per type, jobs finished within $2 and how many failed, where at least $3 finished and
+-- more than $4 of them failed, for types not alerted about for this within $1.
+SELECT type, count(*) AS finished, count(*) FILTER (WHERE status = 'failed') AS failed
+FROM jobs
+WHERE updated_at > now() - $2::interval
+  AND status IN ('completed', 'failed')
+  AND type NOT IN (
+      SELECT subject FROM alerts
+      WHERE rule = 'failure_rate' AND created_at > now() - $1::interval
+  )
+GROUP BY type
+HAVING count(*) >= $3
+   AND count(*) FILTER (WHERE status = 'failed') > $4::float8 * count(*)
+ORDER BY type;
+
+-- name: alert_runners_down
+-- Runners silent for longer than $1 that still hold jobs, not alerted about since they were
+-- last heard from (one alert per outage).
+SELECT w.worker_id, w.last_heartbeat_at, count(jobs.id) AS holding
+FROM workers AS w
+JOIN jobs ON jobs.status = 'processing' AND jobs.locked_by = w.worker_id
+WHERE w.last_heartbeat_at < now() - $1::interval
+  AND w.stopped_at IS NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM alerts
+      WHERE rule = 'runner_down' AND subject = w.worker_id
+        AND created_at > w.last_heartbeat_at
+  )
+GROUP BY w.worker_id, w.last_heartbeat_at
+ORDER BY w.worker_id;
+
+-- name: alert_insert
+-- Record alerts ($1 rules, $2 subjects, $3 texts), each to be sent, or not ($4 why not).
+INSERT INTO alerts (rule, subject, text, error)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]);
+
+-- name: alert_unsent
+-- Up to $1 alerts recorded but not sent yet (nor given up on), oldest first, locked for the
+-- sender's transaction.
+SELECT id, text
+FROM alerts
+WHERE sent_at IS NULL AND error IS NULL
+ORDER BY id
+LIMIT $1
+FOR UPDATE SKIP LOCKED;
+
+-- name: alert_mark_sent
+-- Alert $1 was sent ($2 NULL), or could not be ($2 says why).
+UPDATE alerts
+SET sent_at = CASE WHEN $2::text IS NULL THEN now() END, error = $2
+WHERE id = $1;
 
 -- name: report_jobs_summary
 -- Jobs created in [$1, $2] by type and status.

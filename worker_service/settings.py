@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from job_contract.bounds import DEFAULT_MAX_RESULT_BYTES
@@ -10,10 +10,17 @@ from jobdeck_access.settings import ApiSettings
 from jobdeck_retention.cleaner import CleanerSettings
 from jobdeck_retention.settings import RetentionSettings
 from jobdeck_runtime.settings import load_settings
+from worker_service.alerts.evaluator import AlertSettings
+from worker_service.callbacks.deliverer import DelivererSettings
+from worker_service.callbacks.signing import WebhookSigner, secret_bytes
 from worker_service.rescuer import RescuerSettings
 
 _RESCUER = RescuerSettings()  # the rescuer's own defaults are the environment's
 _CLEANER = CleanerSettings()
+# Each service's own defaults are the environment's.
+_RESCUER = RescuerSettings()
+_DELIVERER = DelivererSettings()
+_ALERTS = AlertSettings()
 
 
 class Settings(ApiSettings, RetentionSettings):
@@ -36,6 +43,68 @@ class Settings(ApiSettings, RetentionSettings):
     # How often the cleaner retires jobs past RETAIN_*_DAYS (the other retention settings
     # come from RetentionSettings, which the producer API reads too).
     cleanup_interval_seconds: float = Field(default=_CLEANER.interval_seconds, gt=0)
+
+    # Callbacks: signed with WEBHOOK_SECRET (and WEBHOOK_SECRET_NEXT while rotating to it).
+    webhook_secret: SecretStr | None = None
+    webhook_secret_next: SecretStr | None = None
+    callback_timeout_seconds: float = Field(default=_DELIVERER.timeout_seconds, gt=0, le=300)
+    callback_retry_base_seconds: float = Field(default=_DELIVERER.retry_base_seconds, ge=0)
+    callback_max_attempts: int = Field(default=_DELIVERER.max_attempts, ge=1, le=100)
+    callback_allow_private: bool = _DELIVERER.allow_private
+    callback_concurrency: int = Field(default=_DELIVERER.concurrency, ge=1, le=1000)
+    callback_interval_seconds: float = Field(default=_DELIVERER.interval_seconds, gt=0)
+    # Alerts: a Slack-compatible incoming webhook (its URL is a secret: never logged).
+    alert_webhook_url: SecretStr | None = None
+    alert_min_interval_seconds: float = Field(default=_ALERTS.min_interval_seconds, ge=0)
+    alert_window_minutes: float = Field(default=_ALERTS.window_minutes, gt=0)
+    alert_failure_rate: float = Field(default=_ALERTS.failure_rate, ge=0, le=1)
+    alert_min_jobs: int = Field(default=_ALERTS.min_jobs, ge=1)
+    alert_interval_seconds: float = Field(default=_ALERTS.interval_seconds, gt=0)
+    # Where alerts link to: the dashboard as its users reach it.
+    dashboard_url: str = _ALERTS.dashboard_url
+
+    @field_validator("webhook_secret", "webhook_secret_next")
+    @classmethod
+    def _a_standard_webhooks_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            secret_bytes(value.get_secret_value())
+        return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _an_http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("must be an http or https URL")
+        return value
+
+    def signer(self) -> WebhookSigner:
+        secrets = [self.webhook_secret, self.webhook_secret_next]
+        return WebhookSigner(
+            [secret_bytes(secret.get_secret_value()) for secret in secrets if secret is not None]
+        )
+
+    def deliverer(self) -> DelivererSettings:
+        return DelivererSettings(
+            interval_seconds=self.callback_interval_seconds,
+            concurrency=self.callback_concurrency,
+            timeout_seconds=self.callback_timeout_seconds,
+            retry_base_seconds=self.callback_retry_base_seconds,
+            max_attempts=self.callback_max_attempts,
+            allow_private=self.callback_allow_private,
+        )
+
+    def alerts(self) -> AlertSettings:
+        url = self.alert_webhook_url
+        return AlertSettings(
+            interval_seconds=self.alert_interval_seconds,
+            webhook_url=url.get_secret_value() if url is not None else None,
+            min_interval_seconds=self.alert_min_interval_seconds,
+            window_minutes=self.alert_window_minutes,
+            failure_rate=self.alert_failure_rate,
+            min_jobs=self.alert_min_jobs,
+            runner_down_after_seconds=self.worker_down_after_seconds,
+            dashboard_url=self.dashboard_url.rstrip("/"),
+        )
 
     def rescuer(self) -> RescuerSettings:
         return RescuerSettings(

@@ -14,6 +14,7 @@ from job_contract.producer_api import Stats
 router = APIRouter()
 
 RECENT_JOBS = 8
+RECENT_ALERTS = 5
 
 
 def _window(raw: str) -> StatsWindowName:
@@ -39,10 +40,11 @@ async def dashboard(
     window: str = DEFAULT_STATS_WINDOW,
 ) -> HTMLResponse:
     chosen = _window(window)
-    stats, recent, runners = await asyncio.gather(
+    stats, recent, runners, alerts = await asyncio.gather(
         api.stats(chosen),
         api.list_jobs([("limit", RECENT_JOBS)]),
         worker_service.runners(),
+        api.alerts(RECENT_ALERTS),
     )
     context: dict[str, Any] = {
         "window": chosen,
@@ -53,5 +55,6 @@ async def dashboard(
         "failed": sum(bucket.failed for bucket in stats.throughput),
         "recent": recent.items,
         "runners": runners,
+        "alerts": alerts,
     }
     return render(request, "dashboard.html", context)

@@ -113,26 +113,33 @@ def _uuids(values: list[Any]) -> list[UUID]:
     return parsed
 
 
+async def _job_page(
+    request: Request, api: ProducerApi, job_id: UUID, notice: str | None = None, status: int = 200
+) -> HTMLResponse:
+    job = await api.get_job(job_id)
+    # Only a job with a callback has deliveries to show.
+    deliveries = await api.deliveries(job_id) if job.callback_url else []
+    context = {"job": job, "deliveries": deliveries, "notice": notice}
+    return render(request, "jobs/detail.html", context, status_code=status)
+
+
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 async def job_detail(request: Request, job_id: str, api: ApiDep) -> HTMLResponse:
-    job = await api.get_job(parse_job_id(job_id))
-    return render(request, "jobs/detail.html", {"job": job, "notice": None})
+    return await _job_page(request, api, parse_job_id(job_id))
 
 
 async def _act(
     request: Request,
     api: ProducerApi,
     raw_id: str,
-    action: Callable[[UUID], Awaitable[JobPublic]],
+    action: Callable[[UUID], Awaitable[JobPublic | None]],
 ) -> Response:
     job_id = parse_job_id(raw_id)
     try:
         await action(job_id)
     except Conflict as refusal:
         # The job moved on since the page was drawn: show where it is now, and why.
-        job = await api.get_job(job_id)
-        context = {"job": job, "notice": str(refusal)}
-        return render(request, "jobs/detail.html", context, status_code=409)
+        return await _job_page(request, api, job_id, notice=str(refusal), status=409)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
@@ -144,6 +151,12 @@ async def cancel_job(request: Request, job_id: str, api: ApiDep) -> Response:
 @router.post("/jobs/{job_id}/retry")
 async def retry_job(request: Request, job_id: str, api: ApiDep) -> Response:
     return await _act(request, api, job_id, api.retry_job)
+
+
+@router.post("/jobs/{job_id}/deliveries")
+async def redeliver(request: Request, job_id: str, api: ApiDep) -> Response:
+    """The job page's "Send again": its outcome, to its callback_url, as a new message."""
+    return await _act(request, api, job_id, api.redeliver)
 
 
 @router.get("/jobs/{job_id}/artifact")

@@ -28,6 +28,7 @@ async def job_filter(
         q=params.search_text(fields.q, where),
         created_after=fields.created_after,
         created_before=fields.created_before,
+        callback_failed=fields.callback == "failed",
     )
 
 

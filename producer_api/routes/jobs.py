@@ -16,6 +16,7 @@ from job_contract.bounds import (
     MAX_OFFSET,
     MAX_PAGE_SIZE,
 )
+from job_contract.job_create import JobCreate
 from job_contract.producer_api import (
     BulkCount,
     BulkResult,
@@ -32,7 +33,6 @@ from producer_api.models import (
     JOB_CREATE_EXAMPLES,
     BulkAction,
     JobBatchCreate,
-    JobCreate,
 )
 from producer_api.routes import params
 from producer_api.routes.job_filter import JobFilterDep, job_filter
@@ -59,6 +59,9 @@ def _fingerprint(job: NewJob) -> str:
         "scheduled_for": job.scheduled_for.isoformat() if job.scheduled_for else None,
         "concurrency_key": job.concurrency_key,
     }
+    # Only when set: fingerprints recorded before callbacks existed stay the same.
+    if job.callback_url is not None:
+        fields["callback_url"] = job.callback_url
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
