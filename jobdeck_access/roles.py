@@ -59,6 +59,7 @@ PRODUCER_API: Mapping[Route, Access] = MappingProxyType(
         ("POST", "/jobs/bulk"): OPERATORS,
         ("GET", "/jobs/{job_id}/artifact"): READERS,
         ("GET", "/stats"): READERS,
+        ("GET", "/analytics"): READERS,
         ("GET", "/job-types"): READERS,
         ("PUT", "/job-types/{name}"): ADMINS,
         ("PATCH", "/job-types/{name}"): OPERATORS,

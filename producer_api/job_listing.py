@@ -36,10 +36,18 @@ class JobFilter:
     q: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    # A failure's group (migration 0013): jobs whose last error is of it.
+    error_group: str | None = None
 
     def only_status_and_type(self) -> bool:
         """True when the count rollup alone can answer how many jobs match."""
-        return not (self.priorities or self.q or self.created_after or self.created_before)
+        return not (
+            self.priorities
+            or self.q
+            or self.created_after
+            or self.created_before
+            or self.error_group
+        )
 
     def only_q(self) -> bool:
         """True when `q` is the only filter: the search table alone can count the matches."""
@@ -49,6 +57,7 @@ class JobFilter:
             or self.priorities
             or self.created_after
             or self.created_before
+            or self.error_group
         )
 
 
@@ -164,4 +173,6 @@ def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(jobs.c.created_at < where.created_before)
     if where.q:
         conditions.append(search.matches(jobs.c.id, where.q))
+    if where.error_group is not None:
+        conditions.append(jobs.c.error_group == where.error_group)
     return conditions

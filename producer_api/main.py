@@ -27,8 +27,10 @@ from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
 from jobdeck_runtime import swagger_ui
-from jobdeck_runtime.maintenance import running
+from jobdeck_runtime.maintenance import MaintenanceSettings, running
 from jobdeck_runtime.startup import StartupGuard
+from producer_api.analytics import AnalyticsReader
+from producer_api.analytics_compactor import AnalyticsCompactor
 from producer_api.db import create_engine, is_unavailable
 from producer_api.errors import (
     ArtifactNotFound,
@@ -47,7 +49,7 @@ from producer_api.job_counts import TotalCounter
 from producer_api.job_type_catalog import JobTypeCatalog
 from producer_api.job_type_store import JobTypeStore
 from producer_api.middleware import RequestMetrics
-from producer_api.routes import health, job_types, jobs, stats, tokens
+from producer_api.routes import analytics, health, job_types, jobs, stats, tokens
 from producer_api.settings import Settings, get_settings
 from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
 from producer_api.store import JobStore
@@ -140,6 +142,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     counter = TotalCounter(settings.exact_count_limit, settings.exact_count_timeout_ms)
     store = JobStore(engine, counter)
     app.state.store = store
+    app.state.analytics = AnalyticsReader(engine)
     app.state.job_types = JobTypeStore(engine)
     app.state.catalog = JobTypeCatalog(engine, settings.job_types_refresh_seconds)
     token_pool = await create_token_pool(app.state.database_url)
@@ -148,8 +151,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     compactor = StatsCompactor(
         store, StatsCompactorSettings(interval_seconds=settings.stats_compact_interval_seconds)
     )
+    analytics_compactor = AnalyticsCompactor(
+        engine, MaintenanceSettings(interval_seconds=settings.stats_compact_interval_seconds)
+    )
     try:
-        async with running([compactor]):
+        async with running([compactor, analytics_compactor]):
             yield
     finally:
         await token_pool.close()
@@ -176,7 +182,14 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     app.add_route(swagger_ui.DOCS_PATH, docs, include_in_schema=False)
     for path in swagger_ui.ASSET_PATHS:
         app.add_route(path, swagger_ui.asset, include_in_schema=False)
-    for router in (jobs.router, job_types.router, stats.router, tokens.router, health.router):
+    for router in (
+        jobs.router,
+        job_types.router,
+        stats.router,
+        analytics.router,
+        tokens.router,
+        health.router,
+    ):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:

@@ -77,6 +77,14 @@ class Job(SQLModel, table=True):
             "id",
             postgresql_where=sa.text("status = 'pending'"),
         ),
+        # GET /jobs?error_group= (migration 0013).
+        sa.Index(
+            "jobs_error_group_idx",
+            "error_group",
+            "created_at",
+            "id",
+            postgresql_where=sa.text("error_group IS NOT NULL"),
+        ),
     )
 
     id: UUID = Field(sa_type=sa.Uuid, primary_key=True)
@@ -98,6 +106,8 @@ class Job(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=_TIMESTAMP)
     request_fingerprint: str | None = Field(default=None, sa_type=sa.Text)
     concurrency_key: str | None = Field(default=None, sa_type=sa.Text)
+    # Set by a trigger from `error` (migration 0013): the failure's group.
+    error_group: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class JobTypeRow(SQLModel, table=True):

@@ -256,3 +256,53 @@ UPDATE job_types SET
     key_concurrency = NULL, rate_limit_jobs = NULL, rate_limit_seconds = NULL,
     timeout_seconds = NULL, default_max_attempts = NULL
 WHERE name = :name AND NOT builtin;
+
+-- name: analytics_window_start
+-- Where a window of :buckets buckets of :step starts (its last bucket holds now), as the
+-- throughput series counts it.
+SELECT date_bin(CAST(:step AS interval), now(), TIMESTAMPTZ '2000-01-01')
+           - CAST(:step AS interval) * (:buckets - 1) AS since;
+
+-- name: analytics_histograms
+-- Jobs per bucket of :step since :since, type (:types, NULL: all), measure and duration bin
+-- (as the bin's seconds; NULL when the job had no claim time), from the rollup.
+SELECT date_bin(CAST(:step AS interval), period, TIMESTAMPTZ '2000-01-01') AS bucket,
+       type, measure, job_duration_bin_seconds(bin) AS seconds, sum(jobs)::bigint AS jobs
+FROM job_analytics_deltas
+WHERE period >= :since
+  AND measure <> 'created'
+  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+GROUP BY 1, 2, 3, bin;
+
+-- name: analytics_created_by_hour
+-- Jobs created per ISO weekday (1 = Monday) and hour, UTC, in the 168 hours up to now.
+SELECT extract(isodow FROM period AT TIME ZONE 'UTC')::integer AS weekday,
+       extract(hour FROM period AT TIME ZONE 'UTC')::integer AS hour,
+       sum(jobs)::bigint AS jobs
+FROM job_analytics_deltas
+WHERE measure = 'created'
+  AND period >= date_trunc('hour', now()) - interval '167 hours'
+  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+GROUP BY 1, 2;
+
+-- name: analytics_error_groups
+-- The :limit error groups with the most failed attempts since :since (types :types or all):
+-- the masked message, the types, first and last seen, and the latest message and job.
+SELECT error_group AS "group",
+       job_error_fingerprint((array_agg(sample ORDER BY last_at DESC))[1]) AS pattern,
+       (array_agg(sample ORDER BY last_at DESC))[1] AS sample,
+       sum(failures)::bigint AS count,
+       array_agg(DISTINCT type ORDER BY type) AS types,
+       min(first_at) AS first_seen,
+       max(last_at) AS last_seen,
+       (array_agg(sample_job ORDER BY last_at DESC))[1] AS sample_job
+FROM job_error_deltas
+WHERE period >= :since
+  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+GROUP BY error_group
+ORDER BY count DESC, last_seen DESC
+LIMIT :limit;
+
+-- name: job_analytics_compact
+-- Fold the analytics rollups' rows together (migration 0013); how many rows each removed.
+SELECT analytics_rows_removed, error_rows_removed FROM job_analytics_compact();

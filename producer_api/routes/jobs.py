@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Query, Response
 
 from job_contract import JobDetail, JobPublic, JobStatus
+from job_contract.analytics import ERROR_GROUP_PATTERN
 from job_contract.artifacts import download_headers, served_content_type
 from job_contract.bounds import (
     DEFAULT_PAGE_SIZE,
@@ -121,6 +122,13 @@ async def list_jobs(
     ] = None,
     created_after: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
     created_before: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
+    error_group: Annotated[
+        str | None,
+        Query(
+            pattern=ERROR_GROUP_PATTERN,
+            description="Jobs whose last failure is of this group (GET /analytics)",
+        ),
+    ] = None,
     sort: SortKey = "created_at",
     order: SortOrder = "desc",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -137,6 +145,7 @@ async def list_jobs(
         q=params.search_text(q),
         created_after=created_after,
         created_before=created_before,
+        error_group=error_group,
     )
     page = await store.list_jobs(where, sort, order, limit, offset)
     return {
