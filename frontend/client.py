@@ -15,9 +15,10 @@ from pydantic import ValidationError
 
 from frontend.models import Artifact, Job, JobList
 from job_contract import JobAction, JobPublic
+from job_contract.analytics import Analytics
 from job_contract.bounds import StatsWindowName
 from job_contract.job_types import JobTypeInfo, JobTypeList
-from job_contract.producer_api import BulkResult, Me, Stats
+from job_contract.producer_api import BulkMatchedResult, BulkResult, Me, Stats
 from job_contract.worker_api import RunnerPublic
 
 logger = logging.getLogger("frontend")
@@ -142,6 +143,11 @@ class ProducerApi:
         response = await self._send("GET", "/stats", params={"window": window})
         return Stats.model_validate_json(response.content)
 
+    async def analytics(self, window: StatsWindowName, types: Sequence[str]) -> Analytics:
+        params = [("window", window), *(("type", name) for name in types)]
+        response = await self._send("GET", "/analytics", params=params)
+        return Analytics.model_validate_json(response.content)
+
     async def list_jobs(self, params: Sequence[tuple[str, str | int]]) -> JobList:
         response = await self._send("GET", "/jobs", params=list(params))
         return JobList.model_validate_json(response.content)
@@ -167,6 +173,14 @@ class ProducerApi:
         body = {"action": action, "ids": [str(job_id) for job_id in ids]}
         response = await self._send("POST", "/jobs/bulk", json=body)
         return BulkResult.model_validate_json(response.content)
+
+    async def bulk_matching(
+        self, action: JobAction, where: dict[str, Any], dry_run: bool
+    ) -> BulkMatchedResult:
+        """Act on every job the filter matches (a dry run only counts them)."""
+        body = {"action": action, "filter": where, "dry_run": dry_run}
+        response = await self._send("POST", "/jobs/bulk", json=body)
+        return BulkMatchedResult.model_validate_json(response.content)
 
     async def artifact(self, job_id: UUID) -> Artifact:
         response = await self._send("GET", f"/jobs/{job_id}/artifact")

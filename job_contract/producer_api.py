@@ -40,6 +40,14 @@ class BulkResult(BaseModel):
     skipped: list[SkippedJob]
 
 
+class BulkMatchedResult(BaseModel):
+    """POST /jobs/bulk with a `filter`: how many jobs matched, were acted on, were skipped."""
+
+    matched: int
+    succeeded: int
+    skipped: int
+
+
 class ThroughputBucket(BaseModel):
     bucket: datetime
     completed: int
