@@ -1,78 +1,41 @@
 """GET /analytics from the rollups migration 0013 keeps: never a scan of jobs or events.
 
-The database sums the histogram rows of the window per bucket (a few thousand rows for 7
-days); percentiles are read here from those histograms, nearest rank: the p-th percentile of
-n timings is the smallest bin holding at least ceil(p × n) of them.
+The database reads the window's histograms (tens of thousands of rows at most) and answers
+a row per bucket and type, and one per type for the whole window; this module shapes them,
+zero-filling the buckets where a type did nothing.
 """
 
-import math
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from job_contract.analytics import MAX_ERROR_GROUPS, WEEKDAYS
 from job_contract.bounds import STATS_WINDOWS, StatsWindowName
 from producer_api.queries import QUERIES
 
-# A histogram: seconds (a bin's middle) → how many timings fell in that bin.
-Histogram = dict[float, int]
+_NOTHING: dict[str, Any] = {
+    "completed": 0,
+    "failed": 0,
+    "run_p50": None,
+    "run_p95": None,
+    "run_p99": None,
+    "wait_p50": None,
+    "wait_p95": None,
+}
 
 
-def percentile(histogram: Histogram, p: float) -> float | None:
-    """The nearest-rank p-th percentile (0 < p ≤ 1); None without timings."""
-    total = sum(histogram.values())
-    if total == 0:
-        return None
-    rank = math.ceil(p * total)
-    seen = 0
-    for seconds in sorted(histogram):
-        seen += histogram[seconds]
-        if seen >= rank:
-            return seconds
-    raise AssertionError("unreachable: the ranks end at the total")
-
-
-@dataclass
-class _Tally:
-    """One type's outcomes and timings, in a bucket or over the window."""
-
-    completed: int = 0
-    failed: int = 0
-    run: Histogram = field(default_factory=lambda: defaultdict(int))
-    wait: Histogram = field(default_factory=lambda: defaultdict(int))
-
-    def add(self, measure: str, seconds: float | None, jobs: int) -> None:
-        if measure == "waited":
-            if seconds is not None:
-                self.wait[seconds] += jobs
-            return
-        if measure == "completed":
-            self.completed += jobs
-        else:
-            self.failed += jobs
-        if seconds is not None:
-            self.run[seconds] += jobs
-
-    def merge(self, other: "_Tally") -> None:
-        self.completed += other.completed
-        self.failed += other.failed
-        for mine, theirs in ((self.run, other.run), (self.wait, other.wait)):
-            for seconds, jobs in theirs.items():
-                mine[seconds] += jobs
-
-    def outcomes(self) -> dict[str, Any]:
-        finished = self.completed + self.failed
-        return {
-            "completed": self.completed,
-            "failed": self.failed,
-            "success_rate": self.completed / finished if finished else None,
-            "run_seconds": {f"p{p}": percentile(self.run, p / 100) for p in (50, 95, 99)},
-            "wait_seconds": {f"p{p}": percentile(self.wait, p / 100) for p in (50, 95)},
-        }
+def _outcomes(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    finished = row["completed"] + row["failed"]
+    return {
+        "completed": row["completed"],
+        "failed": row["failed"],
+        "success_rate": row["completed"] / finished if finished else None,
+        "run_seconds": {p: row[f"run_{p}"] for p in ("p50", "p95", "p99")},
+        "wait_seconds": {p: row[f"wait_{p}"] for p in ("p50", "p95")},
+    }
 
 
 class AnalyticsReader:
@@ -86,7 +49,8 @@ class AnalyticsReader:
             bounds = {"step": shape.bucket, "buckets": shape.buckets}
             since = (await conn.execute(QUERIES["analytics_window_start"], bounds)).scalar_one()
             params = {"step": shape.bucket, "since": since, "types": only}
-            histograms = (await conn.execute(QUERIES["analytics_histograms"], params)).all()
+            outcomes = (await conn.execute(QUERIES["analytics_outcomes"], params)).mappings()
+            rows = list(outcomes)
             by_hour = (await conn.execute(QUERIES["analytics_created_by_hour"], params)).all()
             groups = await conn.execute(
                 QUERIES["analytics_error_groups"], {**params, "limit": MAX_ERROR_GROUPS}
@@ -97,33 +61,34 @@ class AnalyticsReader:
         return {
             "window": window,
             "bucket_seconds": int(shape.bucket.total_seconds()),
-            "types": _per_type(histograms, buckets, types, window_minutes),
+            "types": _per_type(rows, buckets, types, window_minutes),
             "error_groups": error_groups,
             "by_hour": _heatmap(by_hour),
         }
 
 
 def _per_type(
-    rows: Iterable[Any], buckets: list[datetime], asked: Sequence[str], window_minutes: float
+    rows: Iterable[RowMapping],
+    buckets: list[datetime],
+    asked: Sequence[str],
+    window_minutes: float,
 ) -> list[dict[str, Any]]:
     """Each type asked for (or seen in the window), with its zero-filled series."""
-    tallies: dict[str, dict[datetime, _Tally]] = {name: {} for name in asked}
-    for bucket, job_type, measure, seconds, jobs in rows:
-        tallies.setdefault(job_type, {}).setdefault(bucket, _Tally()).add(measure, seconds, jobs)
+    by_type: dict[str, dict[datetime | None, RowMapping]] = {name: {} for name in asked}
+    for row in rows:
+        by_type.setdefault(row["type"], {})[row["bucket"]] = row
     answer = []
-    for job_type in sorted(tallies):
-        series = [tallies[job_type].get(bucket, _Tally()) for bucket in buckets]
-        total = _Tally()
-        for tally in series:
-            total.merge(tally)
+    for job_type in sorted(by_type):
+        seen = by_type[job_type]
+        total = seen.get(None, _NOTHING)
         answer.append(
             {
                 "type": job_type,
-                **total.outcomes(),
-                "throughput_per_minute": (total.completed + total.failed) / window_minutes,
+                **_outcomes(total),
+                "throughput_per_minute": (total["completed"] + total["failed"]) / window_minutes,
                 "series": [
-                    {"bucket": bucket, **tally.outcomes()}
-                    for bucket, tally in zip(buckets, series, strict=True)
+                    {"bucket": bucket, **_outcomes(seen.get(bucket, _NOTHING))}
+                    for bucket in buckets
                 ],
             }
         )

@@ -1,5 +1,5 @@
 """The analytics compactor: folds the rows the analytics triggers append (migration 0013),
-and minutes older than the previous hour into hours, so /analytics sums a few rows per hour.
+and old minutes into hours and 6 hours, so /analytics sums a bounded number of rows.
 
 One statement per pass (job_analytics_compact()), safe beside other replicas as the stats
 compactor is; it runs as often as that one (STATS_COMPACT_INTERVAL_SECONDS).

@@ -263,16 +263,52 @@ WHERE name = :name AND NOT builtin;
 SELECT date_bin(CAST(:step AS interval), now(), TIMESTAMPTZ '2000-01-01')
            - CAST(:step AS interval) * (:buckets - 1) AS since;
 
--- name: analytics_histograms
--- Jobs per bucket of :step since :since, type (:types, NULL: all), measure and duration bin
--- (as the bin's seconds; NULL when the job had no claim time), from the rollup.
-SELECT date_bin(CAST(:step AS interval), period, TIMESTAMPTZ '2000-01-01') AS bucket,
-       type, measure, job_duration_bin_seconds(bin) AS seconds, sum(jobs)::bigint AS jobs
-FROM job_analytics_deltas
-WHERE period >= :since
-  AND measure <> 'created'
-  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
-GROUP BY 1, 2, 3, bin;
+-- name: analytics_outcomes
+-- Per bucket of :step since :since and type (:types, NULL: all), and per type over the whole
+-- window (bucket NULL): completed, failed, and nearest-rank percentiles of the run and wait
+-- times read from the rollup's histograms (the p-th of n timings is the smallest bin holding
+-- at least ceil(p × n) of them), as the bin's seconds.
+WITH hist AS (
+    SELECT date_bin(CAST(:step AS interval), period, TIMESTAMPTZ '2000-01-01') AS bucket,
+           type, CASE measure WHEN 'waited' THEN 'wait' ELSE 'run' END AS metric, bin,
+           -- bigint all the way: sums of numeric cost several times more.
+           sum(jobs)::bigint AS jobs,
+           (sum(jobs) FILTER (WHERE measure = 'completed'))::bigint AS completed,
+           (sum(jobs) FILTER (WHERE measure = 'failed'))::bigint AS failed
+    FROM job_analytics_deltas
+    WHERE period >= :since
+      AND measure <> 'created'
+      AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+    GROUP BY 1, 2, 3, 4
+), binned AS (
+    SELECT bucket, type, metric, bin, sum(jobs)::bigint AS jobs,
+           sum(completed)::bigint AS completed, sum(failed)::bigint AS failed
+    FROM hist
+    GROUP BY GROUPING SETS ((bucket, type, metric, bin), (type, metric, bin))
+), ranked AS (
+    -- Jobs with no claim time (imported) count as outcomes but have no bin: left out here.
+    SELECT *,
+           (sum(jobs) FILTER (WHERE bin IS NOT NULL)
+               OVER (PARTITION BY bucket, type, metric ORDER BY bin))::bigint AS upto,
+           (sum(jobs) FILTER (WHERE bin IS NOT NULL)
+               OVER (PARTITION BY bucket, type, metric))::bigint AS timed
+    FROM binned
+)
+SELECT bucket, type,
+       coalesce(sum(completed), 0)::bigint AS completed,
+       coalesce(sum(failed), 0)::bigint AS failed,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'run' AND upto >= ceil(0.50 * timed))) AS run_p50,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'run' AND upto >= ceil(0.95 * timed))) AS run_p95,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'run' AND upto >= ceil(0.99 * timed))) AS run_p99,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'wait' AND upto >= ceil(0.50 * timed))) AS wait_p50,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'wait' AND upto >= ceil(0.95 * timed))) AS wait_p95
+FROM ranked
+GROUP BY bucket, type;
 
 -- name: analytics_created_by_hour
 -- Jobs created per ISO weekday (1 = Monday) and hour, UTC, in the 168 hours up to now.

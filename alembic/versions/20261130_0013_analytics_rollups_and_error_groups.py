@@ -13,8 +13,9 @@ statement changed to small tables, and a compaction folds them.
 - `job_error_deltas`: failed attempts per (period, type, error group), with when the group
   was first and last seen and its latest message and job.
 
-Trigger rows are per minute; job_analytics_compact() folds them (`folded`), and folds
-minutes older than the previous hour into hours, so a 7-day window sums a few thousand rows.
+Trigger rows are per minute; job_analytics_compact() folds them (`folded`), and old minutes
+into hours and 6 hours (the buckets the 24h and 7d windows read), so a window sums tens of
+thousands of rows at most, however many jobs ran.
 
 A failure's group is the md5 of its message with numbers, UUIDs, hex ids, IP and e-mail
 addresses and quoted strings masked: job_error_fingerprint() is the one place that masks,
@@ -102,14 +103,16 @@ def _create_rollups() -> None:
         CREATE FUNCTION job_duration_bin(seconds float8) RETURNS integer
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
             SELECT CASE WHEN seconds < 0.001 THEN 0
-                        ELSE floor(ln(seconds * 1000) / ln(1.1))::integer + 1 END
+                        ELSE floor(ln(seconds * 1000) / ln(float8 '1.1'))::integer + 1 END
         $$
     """)
-    # A bin's geometric middle: bin k ≥ 1 holds [1.1^(k-1), 1.1^k) milliseconds.
+    # A bin's geometric middle: bin k ≥ 1 holds [1.1^(k-1), 1.1^k) milliseconds. In float8:
+    # numeric's power() costs ~30 µs a call.
     op.execute("""
         CREATE FUNCTION job_duration_bin_seconds(bin integer) RETURNS float8
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-            SELECT CASE WHEN bin = 0 THEN 0.0005 ELSE power(1.1, bin - 0.5) / 1000 END
+            SELECT CASE WHEN bin = 0 THEN 0.0005
+                        ELSE power(float8 '1.1', bin - float8 '0.5') / 1000 END
         $$
     """)
     op.execute("""
@@ -225,52 +228,70 @@ def _create_rollups() -> None:
 
 
 def _create_compaction() -> None:
-    """Fold the trigger rows into one row per key; minutes before the previous hour into hours.
+    """Fold the trigger rows into one row per key, and old periods into longer ones.
 
-    One statement per table: the rows it deletes are the fresh ones and the folded minutes
-    that aged past the cutoff; the hour rows it upserts are never among them. Rows written
-    meanwhile are not seen by it and wait for the next pass; a concurrent pass skips nothing
-    and counts nothing twice (deleted rows are locked, upserts add up).
+    A period stays a minute for the last hour or two (the 1h window's buckets), an hour for
+    the last 30 (the 24h window's), then becomes the 6 hours the 7d window buckets by; jobs
+    created stay hourly (the weekday × hour heatmap), and everything goes after 30 days.
+
+    One statement per table: it deletes the fresh rows and the folded ones whose period has
+    aged into a longer one, and upserts their sums; the rows it upserts into already have
+    their final period, so they are never among those it deletes. Rows written meanwhile
+    are not seen by it and wait for the next pass; a concurrent pass skips nothing and counts
+    nothing twice (deleted rows are locked, upserts add up). Only the last two days are
+    looked at for aged rows: a pass that did not run for longer leaves more rows, not
+    wrong ones.
     """
+    op.execute("""
+        CREATE FUNCTION job_analytics_period(at timestamptz, hourly boolean) RETURNS timestamptz
+        LANGUAGE sql STABLE PARALLEL SAFE AS $$
+            SELECT CASE
+                WHEN NOT hourly AND at < date_bin('6 hours', now(), TIMESTAMPTZ '2000-01-01')
+                                         - interval '30 hours'
+                    THEN date_bin('6 hours', at, TIMESTAMPTZ '2000-01-01')
+                WHEN at < date_bin('1 hour', now(), TIMESTAMPTZ '2000-01-01') - interval '1 hour'
+                    THEN date_bin('1 hour', at, TIMESTAMPTZ '2000-01-01')
+                ELSE at
+            END
+        $$
+    """)
     op.execute("""
         CREATE FUNCTION job_analytics_compact(
             OUT analytics_rows_removed bigint, OUT error_rows_removed bigint
         ) LANGUAGE sql AS $$
-            WITH cutoff AS (
-                SELECT date_trunc('hour', now()) - interval '1 hour' AS at
-            ), analytics_rows AS (
-                DELETE FROM job_analytics_deltas AS d USING cutoff
+            WITH analytics_rows AS (
+                DELETE FROM job_analytics_deltas AS d
                 WHERE NOT d.folded
-                   OR (d.period < cutoff.at AND d.period <> date_trunc('hour', d.period))
                    OR d.period < now() - interval '30 days'
+                   OR (d.period >= now() - interval '2 days'
+                       AND d.period <> job_analytics_period(d.period, d.measure = 'created'))
                 RETURNING d.period, d.type, d.measure, d.bin, d.jobs
             ), analytics_rows_kept AS (
                 INSERT INTO job_analytics_deltas AS d (period, type, measure, bin, jobs, folded)
-                SELECT CASE WHEN r.period < cutoff.at THEN date_trunc('hour', r.period)
-                            ELSE r.period END,
+                SELECT job_analytics_period(r.period, r.measure = 'created'),
                        r.type, r.measure, r.bin, sum(r.jobs), true
-                FROM analytics_rows AS r, cutoff
+                FROM analytics_rows AS r
                 WHERE r.period >= now() - interval '30 days'
                 GROUP BY 1, 2, 3, 4
                 ON CONFLICT (period, type, measure, bin) WHERE folded
                 DO UPDATE SET jobs = d.jobs + excluded.jobs
                 RETURNING 1
             ), error_rows AS (
-                DELETE FROM job_error_deltas AS d USING cutoff
+                DELETE FROM job_error_deltas AS d
                 WHERE NOT d.folded
-                   OR (d.period < cutoff.at AND d.period <> date_trunc('hour', d.period))
                    OR d.period < now() - interval '30 days'
+                   OR (d.period >= now() - interval '2 days'
+                       AND d.period <> job_analytics_period(d.period, false))
                 RETURNING d.*
             ), error_rows_kept AS (
                 INSERT INTO job_error_deltas AS d
                     (period, type, error_group, failures, first_at, last_at, sample,
                      sample_job, folded)
-                SELECT CASE WHEN r.period < cutoff.at THEN date_trunc('hour', r.period)
-                            ELSE r.period END,
+                SELECT job_analytics_period(r.period, false),
                        r.type, r.error_group, sum(r.failures), min(r.first_at), max(r.last_at),
                        (array_agg(r.sample ORDER BY r.last_at DESC))[1],
                        (array_agg(r.sample_job ORDER BY r.last_at DESC))[1], true
-                FROM error_rows AS r, cutoff
+                FROM error_rows AS r
                 WHERE r.period >= now() - interval '30 days'
                 GROUP BY 1, 2, 3
                 ON CONFLICT (period, type, error_group) WHERE folded
@@ -292,6 +313,7 @@ def _create_compaction() -> None:
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION job_analytics_compact()")
+    op.execute("DROP FUNCTION job_analytics_period(timestamptz, boolean)")
     op.execute("DROP TRIGGER jobs_analytics_updates ON jobs")
     op.execute("DROP TRIGGER jobs_analytics_inserts ON jobs")
     op.execute("DROP FUNCTION jobs_record_analytics()")
