@@ -11,8 +11,8 @@ One command, bounded in time, loopback only:
 3. starts the producer API with uvicorn on a free port against that database, and makes a
    producer token there for itself;
 4. measures it over HTTP: POST /jobs/batch throughput, GET /jobs in the shapes the dashboard
-   uses, GET /stats and GET /analytics, and prints p50/p95 beside the targets; the figures also go to
-   bench/results/producer-<timestamp>.json;
+   uses, GET /stats and GET /analytics, and prints p50/p95 beside the targets; the figures
+   also go to bench/results/producer-<timestamp>.json;
 5. stops the API and drops the database (kept with --keep, to EXPLAIN by hand).
 """
 
@@ -646,9 +646,7 @@ def read_scenarios(prefixes: list[str]) -> list[ReadScenario]:
         ReadScenario(
             "analytics: window 24h", "/analytics", fixed(window="24h"), ANALYTICS_TARGET_MS
         ),
-        ReadScenario(
-            "analytics: window 7d", "/analytics", fixed(window="7d"), ANALYTICS_TARGET_MS
-        ),
+        ReadScenario("analytics: window 7d", "/analytics", fixed(window="7d"), ANALYTICS_TARGET_MS),
     ]
 
 

@@ -185,7 +185,8 @@ def _create_rollups() -> None:
                 CROSS JOIN LATERAL (VALUES
                     ('waited', n.claimed_at, job_duration_bin(extract(epoch FROM n.claimed_at
                         - greatest(o.created_at, o.updated_at, o.scheduled_for))::float8),
-                     o.status <> 'processing' AND n.status = 'processing'),
+                     o.status <> 'processing' AND n.status = 'processing'
+                     AND n.claimed_at IS NOT NULL),
                     (n.status, coalesce(n.completed_at, n.updated_at),
                      job_duration_bin(extract(epoch FROM
                         coalesce(n.completed_at, n.updated_at) - n.claimed_at)::float8),
@@ -232,7 +233,8 @@ def _create_compaction() -> None:
 
     A period stays a minute for the last hour or two (the 1h window's buckets), an hour for
     the last 30 (the 24h window's), then becomes the 6 hours the 7d window buckets by; jobs
-    created stay hourly (the weekday × hour heatmap), and everything goes after 30 days.
+    created stay hourly (the weekday × hour heatmap), and everything goes after 8 days: nothing
+    reads further back than the 7d window.
 
     One statement per table: it deletes the fresh rows and the folded ones whose period has
     aged into a longer one, and upserts their sums; the rows it upserts into already have
@@ -262,7 +264,7 @@ def _create_compaction() -> None:
             WITH analytics_rows AS (
                 DELETE FROM job_analytics_deltas AS d
                 WHERE NOT d.folded
-                   OR d.period < now() - interval '30 days'
+                   OR d.period < now() - interval '8 days'
                    OR (d.period >= now() - interval '2 days'
                        AND d.period <> job_analytics_period(d.period, d.measure = 'created'))
                 RETURNING d.period, d.type, d.measure, d.bin, d.jobs
@@ -271,7 +273,7 @@ def _create_compaction() -> None:
                 SELECT job_analytics_period(r.period, r.measure = 'created'),
                        r.type, r.measure, r.bin, sum(r.jobs), true
                 FROM analytics_rows AS r
-                WHERE r.period >= now() - interval '30 days'
+                WHERE r.period >= now() - interval '8 days'
                 GROUP BY 1, 2, 3, 4
                 ON CONFLICT (period, type, measure, bin) WHERE folded
                 DO UPDATE SET jobs = d.jobs + excluded.jobs
@@ -279,7 +281,7 @@ def _create_compaction() -> None:
             ), error_rows AS (
                 DELETE FROM job_error_deltas AS d
                 WHERE NOT d.folded
-                   OR d.period < now() - interval '30 days'
+                   OR d.period < now() - interval '8 days'
                    OR (d.period >= now() - interval '2 days'
                        AND d.period <> job_analytics_period(d.period, false))
                 RETURNING d.*
@@ -292,7 +294,7 @@ def _create_compaction() -> None:
                        (array_agg(r.sample ORDER BY r.last_at DESC))[1],
                        (array_agg(r.sample_job ORDER BY r.last_at DESC))[1], true
                 FROM error_rows AS r
-                WHERE r.period >= now() - interval '30 days'
+                WHERE r.period >= now() - interval '8 days'
                 GROUP BY 1, 2, 3
                 ON CONFLICT (period, type, error_group) WHERE folded
                 DO UPDATE SET failures = d.failures + excluded.failures,

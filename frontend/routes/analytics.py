@@ -82,4 +82,3 @@ async def group_action(request: Request, group: str, api: ApiDep) -> HTMLRespons
         outcome = await api.bulk_matching(action, where, dry_run=False)
         panel = GroupPanel(group, action, outcome=outcome)
     return await _page(request, api, window, types, panel)
-

@@ -21,7 +21,8 @@ async def failed_job(api: httpx.AsyncClient, worker: httpx.AsyncClient, message:
 
 
 def charts(page: str) -> list[dict]:
-    return [json.loads(html.unescape(found)) for found in re.findall(r"data-series='([^']*)'", page)]
+    found = re.findall(r"data-series='([^']*)'", page)
+    return [json.loads(html.unescape(series)) for series in found]
 
 
 async def test_the_page_shows_figures_groups_and_heatmap_as_tables(
@@ -36,7 +37,8 @@ async def test_the_page_shows_figures_groups_and_heatmap_as_tables(
 
     page = (await web_viewer.get("/analytics?window=24h")).text
 
-    row = re.search(r'<th scope="row"><a href="/jobs\?type=email">email</a></th>(.*?)</tr>', page, re.S)
+    email_row = r'<th scope="row"><a href="/jobs\?type=email">email</a></th>(.*?)</tr>'
+    row = re.search(email_row, page, re.S)
     assert row, "no row for the email type"
     cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
     assert cells[:3] == ["0", "1", "0.0%"]  # completed, failed, success rate
@@ -59,11 +61,11 @@ async def test_a_group_link_lists_its_jobs(
     grouped = await failed_job(api, worker, "SMTP 550 mailbox full for bob@example.com")
     other = await failed_job(api, worker, "SMTP 421 try again later")
     page = (await web.get("/analytics")).text
-    groups = dict(
-        re.findall(r'<span class="mono">([^<]*)</span>.*?href="/jobs\?error_group=([0-9a-f]{16})"', page, re.S)
-    )
+    pattern_and_link = r'<span class="mono">([^<]*)</span>.*?href="/jobs\?error_group=(\w{16})"'
+    groups = dict(re.findall(pattern_and_link, page, re.S))
+    group = groups["SMTP &lt;n&gt; mailbox full for &lt;email&gt;"]
 
-    listed = (await web.get(f"/jobs?error_group={groups['SMTP &lt;n&gt; mailbox full for &lt;email&gt;']}")).text
+    listed = (await web.get(f"/jobs?error_group={group}")).text
 
     assert grouped[:8] in listed and other[:8] not in listed
     assert "Retry all" in page  # an admin may act on a whole group

@@ -12,9 +12,9 @@ import asyncpg
 import httpx
 import pytest
 
+from jobdeck_runtime.maintenance import MaintenanceSettings
 from producer_api.analytics_compactor import AnalyticsCompactor
 from producer_api.db import create_engine
-from jobdeck_runtime.maintenance import MaintenanceSettings
 from tests.factories import create_job, email_job, insert_jobs, notification_job
 
 # Histogram bins grow by 10 %: a percentile is within 5 % of the exact value.
@@ -45,7 +45,8 @@ async def finished_job(
     if ran is not None:
         finished = claimed + timedelta(seconds=ran)
         await db.execute(
-            "UPDATE jobs SET status = $2::text, updated_at = $3::timestamptz, locked_by = NULL, locked_until = NULL,"
+            "UPDATE jobs SET status = $2::text, updated_at = $3::timestamptz, locked_by = NULL,"
+            " locked_until = NULL,"
             " completed_at = CASE WHEN $2 = 'completed' THEN $3 END,"
             " error = CASE WHEN $2 = 'failed' THEN 'gave up' END WHERE id = $1",
             job_id,
