@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from job_contract import JobAction
-from job_contract.analytics import Analytics, AnalyticsBucket, TypeAnalytics
+from job_contract.analytics import (
+    Analytics,
+    AnalyticsBucket,
+    RunTimes,
+    TypeAnalytics,
+    WaitTimes,
+)
 from job_contract.producer_api import BulkMatchedResult
 
 # The actions a whole error group offers (cancel fits pending jobs, which no group holds).
@@ -29,6 +35,21 @@ def _line(entry: TypeAnalytics, label: str, value: Point, dashed: bool = False) 
     return {"label": label, "values": [value(point) for point in entry.series], "dashed": dashed}
 
 
+def _percentile_lines(
+    types: list[TypeAnalytics], timings: Callable[[AnalyticsBucket], RunTimes | WaitTimes]
+) -> list[dict[str, Any]]:
+    """p50 (dashed) and p95 of each type."""
+
+    def of(percentile: str) -> Point:
+        return lambda point: getattr(timings(point), percentile)
+
+    return [
+        _line(entry, f"{entry.type} {p}", of(p), dashed=p == "p50")
+        for entry in types
+        for p in ("p50", "p95")
+    ]
+
+
 def charts(analytics: Analytics) -> dict[str, dict[str, Any]]:
     """One chart per figure, a line per type (timings: p50 dashed and p95 solid)."""
     types = analytics.types
@@ -42,28 +63,8 @@ def charts(analytics: Analytics) -> dict[str, dict[str, Any]]:
         "success": chart(
             "percent", [_line(e, e.type, lambda point: point.success_rate) for e in types]
         ),
-        "run": chart(
-            "seconds",
-            [
-                line
-                for e in types
-                for line in (
-                    _line(e, f"{e.type} p50", lambda point: point.run_seconds.p50, dashed=True),
-                    _line(e, f"{e.type} p95", lambda point: point.run_seconds.p95),
-                )
-            ],
-        ),
-        "wait": chart(
-            "seconds",
-            [
-                line
-                for e in types
-                for line in (
-                    _line(e, f"{e.type} p50", lambda point: point.wait_seconds.p50, dashed=True),
-                    _line(e, f"{e.type} p95", lambda point: point.wait_seconds.p95),
-                )
-            ],
-        ),
+        "run": chart("seconds", _percentile_lines(types, lambda point: point.run_seconds)),
+        "wait": chart("seconds", _percentile_lines(types, lambda point: point.wait_seconds)),
     }
 
 

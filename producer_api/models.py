@@ -248,6 +248,48 @@ job_throughput_deltas = sa.Table(
     sa.Column("failed", sa.BigInteger, nullable=False),
     sa.Index("job_throughput_deltas_minute_idx", "minute"),
 )
+# Analytics rollups (migration 0013): trigger rows are fresh, the compactor's are `folded`.
+job_analytics_deltas = sa.Table(
+    "job_analytics_deltas",
+    metadata,
+    sa.Column("period", _TIMESTAMP, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("measure", sa.Text, nullable=False),
+    sa.Column("bin", sa.Integer),
+    sa.Column("jobs", sa.BigInteger, nullable=False),
+    sa.Column("folded", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index(
+        "job_analytics_deltas_folded_key",
+        "period",
+        "type",
+        "measure",
+        "bin",
+        unique=True,
+        postgresql_nulls_not_distinct=True,
+        postgresql_where=sa.text("folded"),
+    ),
+)
+job_error_deltas = sa.Table(
+    "job_error_deltas",
+    metadata,
+    sa.Column("period", _TIMESTAMP, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("error_group", sa.Text, nullable=False),
+    sa.Column("failures", sa.BigInteger, nullable=False),
+    sa.Column("first_at", _TIMESTAMP, nullable=False),
+    sa.Column("last_at", _TIMESTAMP, nullable=False),
+    sa.Column("sample", sa.Text, nullable=False),
+    sa.Column("sample_job", sa.Uuid, nullable=False),
+    sa.Column("folded", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index(
+        "job_error_deltas_folded_key",
+        "period",
+        "type",
+        "error_group",
+        unique=True,
+        postgresql_where=sa.text("folded"),
+    ),
+)
 
 
 # --- requests -----------------------------------------------------------------------------

@@ -147,11 +147,26 @@ def _create_rollups() -> None:
         CREATE UNIQUE INDEX job_error_deltas_folded_key
         ON job_error_deltas (period, type, error_group) WHERE folded
     """)
+    op.execute("""
+        CREATE FUNCTION job_error_deltas_record(failures jobs[]) RETURNS void
+        LANGUAGE sql AS $$
+            INSERT INTO job_error_deltas
+                (period, type, error_group, failures, first_at, last_at, sample, sample_job)
+            SELECT date_trunc('minute', f.updated_at), f.type, f.error_group, count(*),
+                   min(f.updated_at), max(f.updated_at),
+                   (array_agg(left(f.error, 1000) ORDER BY f.updated_at DESC))[1],
+                   (array_agg(f.id ORDER BY f.updated_at DESC))[1]
+            FROM unnest(failures) AS f
+            GROUP BY 1, 2, 3
+        $$
+    """)
     # Ready is the later of when the job became pending (its creation, a retry or a failed
     # attempt's back-off) and scheduled_for; finished is completed_at, or the failure's time.
     # Times come from the rows, not now(), so imported history lands where it happened.
     op.execute("""
         CREATE FUNCTION jobs_record_analytics() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            failures jobs[];
         BEGIN
             IF TG_OP = 'INSERT' THEN
                 INSERT INTO job_analytics_deltas (period, type, measure, bin, jobs)
@@ -169,15 +184,10 @@ def _create_rollups() -> None:
                 ) AS m (measure, at, bin, applies)
                 WHERE m.applies
                 GROUP BY 1, 2, 3, 4;
-                INSERT INTO job_error_deltas
-                    (period, type, error_group, failures, first_at, last_at, sample, sample_job)
-                SELECT date_trunc('minute', n.updated_at), n.type, n.error_group, count(*),
-                       min(n.updated_at), max(n.updated_at),
-                       (array_agg(left(n.error, 1000) ORDER BY n.updated_at DESC))[1],
-                       (array_agg(n.id ORDER BY n.updated_at DESC))[1]
-                FROM new_rows AS n
-                WHERE n.status = 'failed' AND n.error_group IS NOT NULL
-                GROUP BY 1, 2, 3;
+                failures := ARRAY(
+                    SELECT n FROM new_rows AS n
+                    WHERE n.status = 'failed' AND n.error_group IS NOT NULL
+                );
             ELSE
                 INSERT INTO job_analytics_deltas (period, type, measure, bin, jobs)
                 SELECT date_trunc('minute', m.at), n.type, m.measure, m.bin, count(*)
@@ -195,16 +205,15 @@ def _create_rollups() -> None:
                 WHERE m.applies
                 GROUP BY 1, 2, 3, 4;
                 -- Every failed attempt counts, retried or not (and leases that expired).
-                INSERT INTO job_error_deltas
-                    (period, type, error_group, failures, first_at, last_at, sample, sample_job)
-                SELECT date_trunc('minute', n.updated_at), n.type, n.error_group, count(*),
-                       min(n.updated_at), max(n.updated_at),
-                       (array_agg(left(n.error, 1000) ORDER BY n.updated_at DESC))[1],
-                       (array_agg(n.id ORDER BY n.updated_at DESC))[1]
-                FROM new_rows AS n JOIN old_rows AS o USING (id)
-                WHERE o.status = 'processing' AND n.status IN ('pending', 'failed')
-                  AND n.error_group IS NOT NULL
-                GROUP BY 1, 2, 3;
+                failures := ARRAY(
+                    SELECT n FROM new_rows AS n JOIN old_rows AS o USING (id)
+                    WHERE o.status = 'processing' AND n.status IN ('pending', 'failed')
+                      AND n.error_group IS NOT NULL
+                );
+            END IF;
+            -- Most statements (claims, heartbeats, completions) record no failure.
+            IF cardinality(failures) > 0 THEN
+                PERFORM job_error_deltas_record(failures);
             END IF;
             RETURN NULL;
         END
@@ -319,6 +328,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER jobs_analytics_updates ON jobs")
     op.execute("DROP TRIGGER jobs_analytics_inserts ON jobs")
     op.execute("DROP FUNCTION jobs_record_analytics()")
+    op.execute("DROP FUNCTION job_error_deltas_record(jobs[])")
     op.execute("DROP TABLE job_error_deltas")
     op.execute("DROP TABLE job_analytics_deltas")
     op.execute("DROP FUNCTION job_duration_bin_seconds(integer)")
