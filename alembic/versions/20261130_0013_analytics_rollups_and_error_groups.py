@@ -99,9 +99,11 @@ def _create_error_groups() -> None:
 
 
 def _create_rollups() -> None:
+    # Not STRICT, so that PostgreSQL inlines them (NULL gives NULL all the same): called,
+    # each cost ~40 µs a row in the trigger, 2.4 ms of a 50-job claim.
     op.execute("""
         CREATE FUNCTION job_duration_bin(seconds float8) RETURNS integer
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             SELECT CASE WHEN seconds < 0.001 THEN 0
                         ELSE floor(ln(seconds * 1000) / ln(float8 '1.1'))::integer + 1 END
         $$
@@ -110,7 +112,7 @@ def _create_rollups() -> None:
     # numeric's power() costs ~30 µs a call.
     op.execute("""
         CREATE FUNCTION job_duration_bin_seconds(bin integer) RETURNS float8
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             SELECT CASE WHEN bin = 0 THEN 0.0005
                         ELSE power(float8 '1.1', bin - float8 '0.5') / 1000 END
         $$
@@ -204,14 +206,19 @@ def _create_rollups() -> None:
                 ) AS m (measure, at, bin, applies)
                 WHERE m.applies
                 GROUP BY 1, 2, 3, 4;
-                -- Every failed attempt counts, retried or not (and leases that expired).
-                failures := ARRAY(
-                    SELECT n FROM new_rows AS n JOIN old_rows AS o USING (id)
-                    WHERE o.status = 'processing' AND n.status IN ('pending', 'failed')
-                      AND n.error_group IS NOT NULL
-                );
+                -- Every failed attempt counts, retried or not (and leases that expired). Claims,
+                -- heartbeats and completions leave no row with an error that could be one: they
+                -- skip the join (0.2 ms of a 50-job completion).
+                IF EXISTS (SELECT FROM new_rows AS n
+                           WHERE n.status IN ('pending', 'failed') AND n.error_group IS NOT NULL)
+                THEN
+                    failures := ARRAY(
+                        SELECT n FROM new_rows AS n JOIN old_rows AS o USING (id)
+                        WHERE o.status = 'processing' AND n.status IN ('pending', 'failed')
+                          AND n.error_group IS NOT NULL
+                    );
+                END IF;
             END IF;
-            -- Most statements (claims, heartbeats, completions) record no failure.
             IF cardinality(failures) > 0 THEN
                 PERFORM job_error_deltas_record(failures);
             END IF;
