@@ -81,3 +81,10 @@ async def test_the_type_filter_keeps_to_the_types_asked_for(
     assert 'value="report" checked' in page
     assert "boom" not in page  # the email failure is filtered out
     assert 'value="1h" checked' in page  # an unknown window reads as the default
+
+
+async def test_a_group_action_on_no_group_or_no_action_is_a_404(web: httpx.AsyncClient) -> None:
+    bad_group = await web.post("/analytics/groups/xyz", data={"action": "retry"})
+    bad_action = await web.post("/analytics/groups/3f1c0a9be2d47781", data={"action": "cancel"})
+
+    assert (bad_group.status_code, bad_action.status_code) == (404, 404)
