@@ -11,8 +11,8 @@ One command, bounded in time, loopback only:
 3. starts the producer API with uvicorn on a free port against that database, and makes a
    producer token there for itself;
 4. measures it over HTTP: POST /jobs/batch throughput, GET /jobs in the shapes the dashboard
-   uses, GET /stats, and prints p50/p95 beside the targets; the figures also go to
-   bench/results/producer-<timestamp>.json;
+   uses, GET /stats and GET /analytics, and prints p50/p95 beside the targets; the figures
+   also go to bench/results/producer-<timestamp>.json;
 5. the cleanup phase (bench/cleanup_phase.py): `jobdeck cleanup` deleting about half of the
    table while lists are served and runner loops claim and complete jobs, against a window
    without it (skipped with --cleanup-pending 0);
@@ -57,6 +57,7 @@ BATCH_TARGET_JOBS_PER_S = 50_000
 LIST_TARGET_MS = 50
 SEARCH_TARGET_MS = 250
 STATS_TARGET_MS = 100
+ANALYTICS_TARGET_MS = 150
 
 LOAD_CHUNKS = 10
 WARMUP_REQUESTS = 10
@@ -213,8 +214,11 @@ WITH draws AS MATERIALIZED (
             WHEN 'processing' THEN least(now(), created_at + r_dur * interval '10 seconds')
             ELSE finished_at END,
         CASE WHEN status = 'completed' THEN finished_at END,
+        -- Claimed after a wait, so /analytics has run and wait times to read.
         CASE WHEN status = 'processing'
-             THEN least(now(), created_at + r_dur * interval '10 seconds') END,
+             THEN least(now(), created_at + r_dur * interval '10 seconds')
+             WHEN status IN ('completed', 'failed')
+             THEN created_at + (finished_at - created_at) * r_pick2 * 0.5 END,
         CASE WHEN status = 'processing' THEN 'runner-' || (1 + n % 8) END,
         CASE WHEN status = 'processing' THEN now() + interval '60 seconds' END
     FROM shaped
@@ -356,6 +360,7 @@ async def load_jobs(url: str, total: int) -> dict[str, Any]:
         print(f"  rebuilt {len(indexes)} indexes  {indexed_s:6.1f} s")
         # The triggers wrote one delta row per chunk and minute; fold them like the API does.
         await connection.execute("SELECT job_stats_compact()")
+        await connection.execute("SELECT job_analytics_compact()")
         await connection.execute("VACUUM ANALYZE")
         return {
             "jobs": total,
@@ -642,6 +647,10 @@ def read_scenarios(prefixes: list[str]) -> list[ReadScenario]:
         ReadScenario("stats: window 1h", "/stats", fixed(window="1h"), STATS_TARGET_MS),
         ReadScenario("stats: window 24h", "/stats", fixed(window="24h"), STATS_TARGET_MS),
         ReadScenario("stats: window 7d", "/stats", fixed(window="7d"), STATS_TARGET_MS),
+        ReadScenario(
+            "analytics: window 24h", "/analytics", fixed(window="24h"), ANALYTICS_TARGET_MS
+        ),
+        ReadScenario("analytics: window 7d", "/analytics", fixed(window="7d"), ANALYTICS_TARGET_MS),
     ]
 
 

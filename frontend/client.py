@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from frontend.models import Artifact, Job, JobList
 from job_contract import JobAction, JobPublic
+from job_contract.analytics import Analytics
 from job_contract.bounds import StatsWindowName
 from job_contract.callbacks import AlertList, AlertPublic, DeliveryList, DeliveryPublic
 from job_contract.job_types import JobTypeInfo, JobTypeList
@@ -148,6 +149,11 @@ class ProducerApi:
     async def stats(self, window: StatsWindowName) -> Stats:
         response = await self._send("GET", "/stats", params={"window": window})
         return Stats.model_validate_json(response.content)
+
+    async def analytics(self, window: StatsWindowName, types: Sequence[str]) -> Analytics:
+        params = [("window", window), *(("type", name) for name in types)]
+        response = await self._send("GET", "/analytics", params=params)
+        return Analytics.model_validate_json(response.content)
 
     async def list_jobs(self, params: Sequence[tuple[str, str | int]]) -> JobList:
         response = await self._send("GET", "/jobs", params=list(params))

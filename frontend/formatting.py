@@ -34,6 +34,20 @@ def number(value: int) -> str:
     return f"{value:,}"
 
 
+def duration(seconds: float | None) -> str:
+    """ "350 ms", "4.2 s", "3.5 min", "2.1 h"; "—" when there is no figure."""
+    if seconds is None:
+        return "—"
+    for unit, size in (("h", 3600), ("min", 60), ("s", 1)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds * 1000:.0f} ms"
+
+
+def percent(fraction: float | None) -> str:
+    return "—" if fraction is None else f"{fraction:.1%}"
+
+
 def humanize(value: str) -> str:
     return value.replace("_", " ")
 
@@ -73,6 +87,8 @@ FILTERS: dict[str, Callable[..., str]] = {
     "utc": utc,
     "clock": clock,
     "number": number,
+    "duration": duration,
+    "percent": percent,
     "humanize": humanize,
     "summary": summary,
 }

@@ -4,6 +4,7 @@ Parsing is forgiving: a value the list does not know is dropped, so an edited or
 bookmark still opens a page. `url()` writes only what differs from the defaults.
 """
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -12,6 +13,7 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from job_contract import JobStatus, JobType
+from job_contract.analytics import ERROR_GROUP_PATTERN
 from job_contract.bounds import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, MAX_SEARCH_CHARS
 from job_contract.bounds import PRIORITIES as PRIORITY_RANGE
 
@@ -46,12 +48,18 @@ def _known(values: list[str], allowed: set[str]) -> tuple[str, ...]:
     return tuple(sorted(chosen & allowed))
 
 
+def _error_group(raw: str | None) -> str:
+    return raw if raw is not None and re.fullmatch(ERROR_GROUP_PATTERN, raw) else ""
+
+
 @dataclass(frozen=True)
 class JobQuery:
     q: str = ""
     statuses: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     priority: str = ""
+    # A failure's group, from the analytics page's "View jobs".
+    error_group: str = ""
     sort: str = "created_at"
     order: str = "desc"
     page: int = 1
@@ -70,6 +78,7 @@ class JobQuery:
             statuses=_known(params.getlist("status"), {s.value for s in JobStatus}),
             types=_known(params.getlist("type"), set(type_names)),
             priority=_one_of(params.get("priority"), PRIORITIES, ""),
+            error_group=_error_group(params.get("error_group")),
             sort=_one_of(params.get("sort"), SORT_KEYS, cls.sort),
             order=_one_of(params.get("order"), ("asc", "desc"), cls.order),
             page=_positive_int(params.get("page"), 1),
@@ -88,7 +97,14 @@ class JobQuery:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.q or self.statuses or self.types or self.priority or self.callback)
+        return bool(
+            self.q
+            or self.statuses
+            or self.types
+            or self.priority
+            or self.callback
+            or self.error_group
+        )
 
     def api_params(self) -> list[tuple[str, str | int]]:
         params: list[tuple[str, str | int]] = [
@@ -118,6 +134,8 @@ class JobQuery:
             pairs.append(("q", self.q))
         if self.callback:
             pairs.append(("callback", self.callback))
+        if self.error_group:
+            pairs.append(("error_group", self.error_group))
         return pairs
 
     def query_string(self) -> str:
@@ -127,7 +145,7 @@ class JobQuery:
             pairs.append(("q", self.q))
         pairs += [("status", status) for status in self.statuses]
         pairs += [("type", job_type) for job_type in self.types]
-        for name in ("priority", "callback", "sort", "order", "limit", "page"):
+        for name in ("priority", "callback", "error_group", "sort", "order", "limit", "page"):
             if getattr(self, name) != getattr(defaults, name):
                 pairs.append((name, getattr(self, name)))
         return urlencode(pairs)

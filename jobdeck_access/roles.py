@@ -65,6 +65,7 @@ PRODUCER_API: Mapping[Route, Access] = MappingProxyType(
         ("POST", "/maintenance/cleanup"): OPERATORS,
         ("GET", "/maintenance/cleanup"): READERS,
         ("GET", "/exports/jobs.ndjson"): READERS,
+        ("GET", "/analytics"): READERS,
         ("GET", "/job-types"): READERS,
         ("PUT", "/job-types/{name}"): ADMINS,
         ("PATCH", "/job-types/{name}"): OPERATORS,

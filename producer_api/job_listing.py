@@ -40,6 +40,8 @@ class JobFilter:
     created_before: datetime | None = None
     # Only jobs whose newest callback delivery failed for good.
     callback_failed: bool = False
+    # A failure's group (migration 0013): jobs whose last error is of it.
+    error_group: str | None = None
 
     def only_status_and_type(self) -> bool:
         """True when the count rollup alone can answer how many jobs match."""
@@ -49,6 +51,7 @@ class JobFilter:
             or self.created_after
             or self.created_before
             or self.callback_failed
+            or self.error_group
         )
 
     def only_q(self) -> bool:
@@ -60,6 +63,7 @@ class JobFilter:
             or self.created_after
             or self.created_before
             or self.callback_failed
+            or self.error_group
         )
 
 
@@ -187,6 +191,8 @@ def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(search.matches(jobs.c.id, where.q))
     if where.callback_failed:
         conditions.append(_newest_delivery_failed())
+    if where.error_group is not None:
+        conditions.append(jobs.c.error_group == where.error_group)
     return conditions
 
 

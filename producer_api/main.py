@@ -28,9 +28,11 @@ from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
 from jobdeck_retention.store import RetentionStore, create_retention_pool
 from jobdeck_runtime import logs, swagger_ui
-from jobdeck_runtime.maintenance import running
+from jobdeck_runtime.maintenance import MaintenanceSettings, running
 from jobdeck_runtime.request_ids import RequestIds
 from jobdeck_runtime.startup import StartupGuard
+from producer_api.analytics import AnalyticsReader
+from producer_api.analytics_compactor import AnalyticsCompactor
 from producer_api.callback_records import CallbackRecords
 from producer_api.db import create_engine, is_unavailable
 from producer_api.errors import (
@@ -52,6 +54,7 @@ from producer_api.job_type_catalog import JobTypeCatalog
 from producer_api.job_type_store import JobTypeStore
 from producer_api.middleware import RequestMetrics
 from producer_api.routes import (
+    analytics,
     callbacks,
     exports,
     health,
@@ -155,6 +158,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = JobStore(engine, counter)
     app.state.store, app.state.engine = store, engine
     app.state.callback_records = CallbackRecords(engine)
+    app.state.analytics = AnalyticsReader(engine)
     app.state.job_types = JobTypeStore(engine)
     app.state.catalog = JobTypeCatalog(engine, settings.job_types_refresh_seconds)
     token_pool = await create_token_pool(app.state.database_url)
@@ -165,8 +169,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     compactor = StatsCompactor(
         store, StatsCompactorSettings(interval_seconds=settings.stats_compact_interval_seconds)
     )
+    analytics_compactor = AnalyticsCompactor(
+        engine, MaintenanceSettings(interval_seconds=settings.stats_compact_interval_seconds)
+    )
     try:
-        async with running([compactor]):
+        async with running([compactor, analytics_compactor]):
             yield
     finally:
         await token_pool.close()
@@ -202,6 +209,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         stats.router,
         maintenance.router,
         exports.router,
+        analytics.router,
         tokens.router,
         health.router,
     ):

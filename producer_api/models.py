@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from job_contract import JobAction
+from job_contract.analytics import ERROR_GROUP_PATTERN
 from job_contract.bounds import (
     DEFAULT_PRIORITY,
     MAX_BULK_MATCHES,
@@ -93,6 +94,14 @@ class Job(SQLModel, table=True):
             sa.text("job_finished_at(completed_at, updated_at)"),
             postgresql_where=sa.text("status IN ('completed', 'failed', 'cancelled')"),
         ),
+        # GET /jobs?error_group= (migration 0013).
+        sa.Index(
+            "jobs_error_group_idx",
+            "error_group",
+            "created_at",
+            "id",
+            postgresql_where=sa.text("error_group IS NOT NULL"),
+        ),
     )
 
     id: UUID = Field(sa_type=sa.Uuid, primary_key=True)
@@ -115,6 +124,8 @@ class Job(SQLModel, table=True):
     request_fingerprint: str | None = Field(default=None, sa_type=sa.Text)
     concurrency_key: str | None = Field(default=None, sa_type=sa.Text)
     callback_url: str | None = Field(default=None, sa_type=sa.Text)
+    # Set by a trigger from `error` (migration 0013): the failure's group.
+    error_group: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class JobTypeRow(SQLModel, table=True):
@@ -255,6 +266,48 @@ job_throughput_deltas = sa.Table(
     sa.Column("failed", sa.BigInteger, nullable=False),
     sa.Index("job_throughput_deltas_minute_idx", "minute"),
 )
+# Analytics rollups (migration 0013): trigger rows are fresh, the compactor's are `folded`.
+job_analytics_deltas = sa.Table(
+    "job_analytics_deltas",
+    metadata,
+    sa.Column("period", _TIMESTAMP, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("measure", sa.Text, nullable=False),
+    sa.Column("bin", sa.Integer),
+    sa.Column("jobs", sa.BigInteger, nullable=False),
+    sa.Column("folded", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index(
+        "job_analytics_deltas_folded_key",
+        "period",
+        "type",
+        "measure",
+        "bin",
+        unique=True,
+        postgresql_nulls_not_distinct=True,
+        postgresql_where=sa.text("folded"),
+    ),
+)
+job_error_deltas = sa.Table(
+    "job_error_deltas",
+    metadata,
+    sa.Column("period", _TIMESTAMP, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("error_group", sa.Text, nullable=False),
+    sa.Column("failures", sa.BigInteger, nullable=False),
+    sa.Column("first_at", _TIMESTAMP, nullable=False),
+    sa.Column("last_at", _TIMESTAMP, nullable=False),
+    sa.Column("sample", sa.Text, nullable=False),
+    sa.Column("sample_job", sa.Uuid, nullable=False),
+    sa.Column("folded", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index(
+        "job_error_deltas_folded_key",
+        "period",
+        "type",
+        "error_group",
+        unique=True,
+        postgresql_where=sa.text("folded"),
+    ),
+)
 
 
 # Callbacks and alerts (migration 0012): the worker service writes them (its own raw SQL),
@@ -365,6 +418,11 @@ class JobFilterFields(BaseModel):
     created_before: UtcTimestamp | None = PydanticField(None, description="No zone means UTC")
     callback: Literal["failed"] | None = PydanticField(
         None, description="`failed`: only jobs whose callback finally failed"
+    )
+    error_group: str | None = PydanticField(
+        None,
+        pattern=ERROR_GROUP_PATTERN,
+        description="Jobs whose last failure is of this group (GET /analytics)",
     )
 
 

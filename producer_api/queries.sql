@@ -303,3 +303,88 @@ SELECT id, rule, subject, text, created_at, sent_at, error
 FROM alerts
 ORDER BY created_at DESC, id DESC
 LIMIT :limit;
+-- name: analytics_window_start
+-- Where a window of :buckets buckets of :step starts (its last bucket holds now), as the
+-- throughput series counts it.
+SELECT date_bin(CAST(:step AS interval), now(), TIMESTAMPTZ '2000-01-01')
+           - CAST(:step AS interval) * (:buckets - 1) AS since;
+
+-- name: analytics_outcomes
+-- Per bucket of :step since :since and type (:types, NULL: all), and per type over the whole
+-- window (bucket NULL): completed, failed, and nearest-rank percentiles of the run and wait
+-- times read from the rollup's histograms (the p-th of n timings is the smallest bin holding
+-- at least ceil(p × n) of them), as the bin's seconds.
+WITH hist AS (
+    SELECT date_bin(CAST(:step AS interval), period, TIMESTAMPTZ '2000-01-01') AS bucket,
+           type, CASE measure WHEN 'waited' THEN 'wait' ELSE 'run' END AS metric, bin,
+           -- bigint all the way: sums of numeric cost several times more.
+           sum(jobs)::bigint AS jobs,
+           (sum(jobs) FILTER (WHERE measure = 'completed'))::bigint AS completed,
+           (sum(jobs) FILTER (WHERE measure = 'failed'))::bigint AS failed
+    FROM job_analytics_deltas
+    WHERE period >= :since
+      AND measure <> 'created'
+      AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+    GROUP BY 1, 2, 3, 4
+), binned AS (
+    SELECT bucket, type, metric, bin, sum(jobs)::bigint AS jobs,
+           sum(completed)::bigint AS completed, sum(failed)::bigint AS failed
+    FROM hist
+    GROUP BY GROUPING SETS ((bucket, type, metric, bin), (type, metric, bin))
+), ranked AS (
+    -- Jobs with no claim time (imported) count as outcomes but have no bin: left out here.
+    SELECT *,
+           (sum(jobs) FILTER (WHERE bin IS NOT NULL)
+               OVER (PARTITION BY bucket, type, metric ORDER BY bin))::bigint AS upto,
+           (sum(jobs) FILTER (WHERE bin IS NOT NULL)
+               OVER (PARTITION BY bucket, type, metric))::bigint AS timed
+    FROM binned
+)
+SELECT bucket, type,
+       coalesce(sum(completed), 0)::bigint AS completed,
+       coalesce(sum(failed), 0)::bigint AS failed,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'run' AND upto >= ceil(0.50 * timed))) AS run_p50,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'run' AND upto >= ceil(0.95 * timed))) AS run_p95,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'run' AND upto >= ceil(0.99 * timed))) AS run_p99,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'wait' AND upto >= ceil(0.50 * timed))) AS wait_p50,
+       job_duration_bin_seconds(min(bin) FILTER (
+           WHERE metric = 'wait' AND upto >= ceil(0.95 * timed))) AS wait_p95
+FROM ranked
+GROUP BY bucket, type;
+
+-- name: analytics_created_by_hour
+-- Jobs created per ISO weekday (1 = Monday) and hour, UTC, in the 168 hours up to now.
+SELECT extract(isodow FROM period AT TIME ZONE 'UTC')::integer AS weekday,
+       extract(hour FROM period AT TIME ZONE 'UTC')::integer AS hour,
+       sum(jobs)::bigint AS jobs
+FROM job_analytics_deltas
+WHERE measure = 'created'
+  AND period >= date_trunc('hour', now()) - interval '167 hours'
+  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+GROUP BY 1, 2;
+
+-- name: analytics_error_groups
+-- The :limit error groups with the most failed attempts since :since (types :types or all):
+-- the masked message, the types, first and last seen, and the latest message and job.
+SELECT error_group AS "group",
+       job_error_fingerprint((array_agg(sample ORDER BY last_at DESC))[1]) AS pattern,
+       (array_agg(sample ORDER BY last_at DESC))[1] AS sample,
+       sum(failures)::bigint AS count,
+       array_agg(DISTINCT type ORDER BY type) AS types,
+       min(first_at) AS first_seen,
+       max(last_at) AS last_seen,
+       (array_agg(sample_job ORDER BY last_at DESC))[1] AS sample_job
+FROM job_error_deltas
+WHERE period >= :since
+  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+GROUP BY error_group
+ORDER BY count DESC, last_seen DESC
+LIMIT :limit;
+
+-- name: job_analytics_compact
+-- Fold the analytics rollups' rows together (migration 0013); how many rows each removed.
+SELECT analytics_rows_removed, error_rows_removed FROM job_analytics_compact();

@@ -17,7 +17,7 @@ RECENT_JOBS = 8
 RECENT_ALERTS = 5
 
 
-def _window(raw: str) -> StatsWindowName:
+def chosen_window(raw: str) -> StatsWindowName:
     """The window asked for; an unknown one (an old or edited link) reads as the default."""
     return next((name for name in STATS_WINDOWS if name == raw), DEFAULT_STATS_WINDOW)
 
@@ -39,7 +39,7 @@ async def dashboard(
     worker_service: WorkerServiceDep,
     window: str = DEFAULT_STATS_WINDOW,
 ) -> HTMLResponse:
-    chosen = _window(window)
+    chosen = chosen_window(window)
     stats, recent, runners, alerts = await asyncio.gather(
         api.stats(chosen),
         api.list_jobs([("limit", RECENT_JOBS)]),

@@ -1,4 +1,5 @@
-"""Screenshots of a running dashboard for the README: docs/dashboard.png, jobs, job, types.
+"""Screenshots of a running dashboard for the README: docs/dashboard.png, jobs, job, types,
+analytics.
 
     JOBDECK_TOKEN=jd_… .venv/bin/python frontend/scripts/screenshots.py \
         [--url http://localhost:3001] [--job ID]
@@ -45,7 +46,13 @@ async def main(url: str, job_id: str | None, token: str) -> None:
         page = await browser.new_page(base_url=url, viewport={"width": 1280, "height": 900})
         await _sign_in(page, token)
         job = f"/jobs/{job_id}" if job_id else await _a_telling_job(page)
-        shots = {"dashboard.png": "/", "jobs.png": "/jobs", "job.png": job, "types.png": "/types"}
+        shots = {
+            "dashboard.png": "/",
+            "jobs.png": "/jobs",
+            "job.png": job,
+            "types.png": "/types",
+            "analytics.png": "/analytics?window=24h",
+        }
         for name, path in shots.items():
             await page.goto(path)
             await page.wait_for_load_state("networkidle")

@@ -1,4 +1,4 @@
-// Jobdeck's own browser code: live updates (pause, hidden tabs), the throughput chart, row
+// Jobdeck's own browser code: live updates (pause, hidden tabs), the charts, row
 // selection and the current page in the nav. The pages work without it; this makes them nicer.
 // There are no inline scripts anywhere, so the Content-Security-Policy allows only our files.
 "use strict";
@@ -107,6 +107,51 @@ function drawChart(element) {
   resizer.observe(element);
 }
 
+// --- the analytics charts ----------------------------------------------------------------
+// data-series holds {t, unit, lines: [{label, values, dashed}]}: a line per type (timings: p50
+// dashed, p95 solid), each type in its own colour. Null values are gaps (nothing finished).
+
+const PALETTE = ["--series-1", "--series-2", "--series-3", "--series-4", "--series-5", "--series-6"];
+const UNIT_VALUES = {
+  jobs: (chart, splits) => splits.map((value) => `${value}`),
+  percent: (chart, splits) => splits.map((value) => `${Math.round(value * 100)}%`),
+  seconds: (chart, splits) => splits.map((value) => (value >= 1 ? `${+value.toFixed(1)} s` : `${Math.round(value * 1000)} ms`)),
+};
+const UNIT_RANGE = {
+  jobs: (chart, min, max) => [0, Math.max(4, Math.ceil(max * 1.15))],
+  percent: () => [0, 1],
+  seconds: (chart, min, max) => [0, max > 0 ? max * 1.15 : 1],
+};
+
+function drawAnalyticsChart(element) {
+  const data = JSON.parse(element.dataset.series);
+  const axis = { stroke: cssColor("--muted"), grid: { stroke: cssColor("--border"), width: 1 }, ticks: { show: false } };
+  const colours = new Map();
+  const colourOf = (label) => {
+    const type = label.split(" ")[0];
+    if (!colours.has(type)) colours.set(type, cssColor(PALETTE[colours.size % PALETTE.length]));
+    return colours.get(type);
+  };
+  const lines = data.lines.map((line) => ({
+    label: line.label,
+    stroke: colourOf(line.label),
+    width: 2,
+    dash: line.dashed ? [4, 4] : undefined,
+    points: { show: false },
+    spanGaps: false,
+  }));
+  const options = {
+    ...chartSize(element),
+    tzDate: utc,
+    scales: { y: { range: UNIT_RANGE[data.unit] } },
+    axes: [{ ...axis, values: timeLabels, size: 32 }, { ...axis, values: UNIT_VALUES[data.unit], size: 56 }],
+    series: [{}, ...lines],
+    cursor: { drag: { x: false, y: false } },
+  };
+  charts.set(element, new uPlot(options, [data.t, ...data.lines.map((line) => line.values)], element));
+  resizer.observe(element);
+}
+
 function forgetReplacedCharts() {
   for (const [element, chart] of charts) {
     if (element.isConnected) continue;
@@ -183,6 +228,7 @@ function markCurrentPage() {
 htmx.onLoad((root) => {
   forgetReplacedCharts();
   within(root, "[data-chart]").forEach(drawChart);
+  within(root, "[data-analytics-chart]").forEach(drawAnalyticsChart);
   within(root, "form[data-selection]").forEach(showSelection);
   showLiveState();
 });

@@ -29,6 +29,7 @@ async def job_filter(
         created_after=fields.created_after,
         created_before=fields.created_before,
         callback_failed=fields.callback == "failed",
+        error_group=fields.error_group,
     )
 
 
