@@ -534,6 +534,8 @@ export interface components {
             locked_until: string | null;
             /** Concurrency Key */
             concurrency_key: string | null;
+            /** Callback Url */
+            callback_url: string | null;
         };
         /**
          * JobStatus
@@ -645,7 +647,8 @@ export interface operations {
                      *       "completed_at": null,
                      *       "locked_by": "runner-7f3a9c",
                      *       "locked_until": "2026-11-24T09:31:00Z",
-                     *       "concurrency_key": null
+                     *       "concurrency_key": null,
+                     *       "callback_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["JobPublic"] | components["schemas"]["ClaimedJobs"];
@@ -757,7 +760,8 @@ export interface operations {
                      *       "completed_at": "2026-11-24T09:30:01Z",
                      *       "locked_by": null,
                      *       "locked_until": null,
-                     *       "concurrency_key": null
+                     *       "concurrency_key": null,
+                     *       "callback_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["JobPublic"];
@@ -1012,7 +1016,8 @@ export interface operations {
                      *       "completed_at": null,
                      *       "locked_by": null,
                      *       "locked_until": null,
-                     *       "concurrency_key": null
+                     *       "concurrency_key": null,
+                     *       "callback_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["JobPublic"];
