@@ -39,6 +39,7 @@ class JobPublic(BaseModel):
     locked_by: str | None
     locked_until: datetime | None
     concurrency_key: str | None
+    schedule: str | None = Field(description="The schedule that made it, if one did")
 
 
 class JobDetail(JobPublic):

@@ -55,3 +55,15 @@ class UnknownJobType(JobError):
     def __init__(self, loc: tuple[str | int, ...], name: str) -> None:
         super().__init__(name=name)
         self.loc = loc
+
+
+class ScheduleNotFound(JobError):
+    """schedule {name!r} not found"""
+
+
+class ScheduleNameTaken(JobError):
+    """a schedule named {name!r} already exists"""
+
+
+class ScheduleTypeGone(JobError):
+    """schedule {name!r} makes jobs of type {job_type!r}, which was deleted: change its job"""

@@ -36,10 +36,13 @@ class JobFilter:
     q: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    schedule: str | None = None
 
     def only_status_and_type(self) -> bool:
         """True when the count rollup alone can answer how many jobs match."""
-        return not (self.priorities or self.q or self.created_after or self.created_before)
+        return not (
+            self.priorities or self.q or self.created_after or self.created_before or self.schedule
+        )
 
     def only_q(self) -> bool:
         """True when `q` is the only filter: the search table alone can count the matches."""
@@ -49,6 +52,7 @@ class JobFilter:
             or self.priorities
             or self.created_after
             or self.created_before
+            or self.schedule
         )
 
 
@@ -162,6 +166,8 @@ def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(jobs.c.created_at >= where.created_after)
     if where.created_before is not None:
         conditions.append(jobs.c.created_at < where.created_before)
+    if where.schedule is not None:
+        conditions.append(jobs.c.schedule == where.schedule)
     if where.q:
         conditions.append(search.matches(jobs.c.id, where.q))
     return conditions

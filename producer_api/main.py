@@ -41,13 +41,17 @@ from producer_api.errors import (
     JobTypeInUse,
     JobTypeNotFound,
     JobTypeRetired,
+    ScheduleNameTaken,
+    ScheduleNotFound,
+    ScheduleTypeGone,
     UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
 from producer_api.job_type_catalog import JobTypeCatalog
 from producer_api.job_type_store import JobTypeStore
 from producer_api.middleware import RequestMetrics
-from producer_api.routes import health, job_types, jobs, stats, tokens
+from producer_api.routes import health, job_types, jobs, schedules, stats, tokens
+from producer_api.schedule_store import ScheduleStore
 from producer_api.settings import Settings, get_settings
 from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
 from producer_api.store import JobStore
@@ -80,6 +84,9 @@ _STATUS_OF: dict[type[JobError], int] = {
     BuiltinJobType: 409,
     JobTypeInUse: 409,
     JobTypeRetired: 409,
+    ScheduleNotFound: 404,
+    ScheduleNameTaken: 409,
+    ScheduleTypeGone: 409,
 }
 
 
@@ -141,6 +148,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = JobStore(engine, counter)
     app.state.store = store
     app.state.job_types = JobTypeStore(engine)
+    app.state.schedules = ScheduleStore(engine)
     app.state.catalog = JobTypeCatalog(engine, settings.job_types_refresh_seconds)
     token_pool = await create_token_pool(app.state.database_url)
     app.state.tokens = TokenStore(token_pool)
@@ -176,7 +184,14 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     app.add_route(swagger_ui.DOCS_PATH, docs, include_in_schema=False)
     for path in swagger_ui.ASSET_PATHS:
         app.add_route(path, swagger_ui.asset, include_in_schema=False)
-    for router in (jobs.router, job_types.router, stats.router, tokens.router, health.router):
+    for router in (
+        jobs.router,
+        job_types.router,
+        schedules.router,
+        stats.router,
+        tokens.router,
+        health.router,
+    ):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:

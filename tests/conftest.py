@@ -69,7 +69,11 @@ def worker_url(database_url: str) -> Iterator[str]:
     """The worker service. Its own rescuer waits an hour between passes (as its stale-runner
     sweeper does anyway): tests run `run_once()` themselves, so rescues happen exactly when a
     test says."""
-    env = {"DATABASE_URL": database_url, "RESCUE_INTERVAL_SECONDS": "3600"}
+    env = {
+        "DATABASE_URL": database_url,
+        "RESCUE_INTERVAL_SECONDS": "3600",
+        "SCHEDULER_INTERVAL_SECONDS": "3600",
+    }
     with uvicorn_server("worker_service.main:app", env) as base_url:
         yield base_url
 

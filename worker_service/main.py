@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from pydantic_core import to_json
@@ -22,7 +23,7 @@ from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.availability import is_connection_problem
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
-from jobdeck_runtime.maintenance import running
+from jobdeck_runtime.maintenance import MaintenanceService, running
 from jobdeck_runtime.startup import StartupGuard
 from worker_service import routes
 from worker_service.claims import ClaimBatcher
@@ -32,6 +33,7 @@ from worker_service.limited_types import LimitedTypes
 from worker_service.openapi import openapi_document
 from worker_service.parsing import RequestInvalid
 from worker_service.rescuer import Rescuer
+from worker_service.scheduler import Scheduler
 from worker_service.settings import Settings, get_settings
 from worker_service.stale_runners import StaleRunnerSweeper
 from worker_service.store import WorkerStore, create_pool
@@ -92,7 +94,12 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.store, app.state.listener = store, listener
     app.state.claims = ClaimBatcher(store, limited)
     try:
-        async with running([Rescuer(store, settings.rescuer()), StaleRunnerSweeper(store)]):
+        maintenance: list[MaintenanceService[Any, Any]] = [
+            Rescuer(store, settings.rescuer()),
+            StaleRunnerSweeper(store),
+            Scheduler(store, settings.scheduler()),
+        ]
+        async with running(maintenance):
             yield
     finally:
         await listener.stop()

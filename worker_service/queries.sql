@@ -520,3 +520,25 @@ ORDER BY 1;
 -- name: database_ping
 -- Is the database there?
 SELECT 1;
+
+-- name: schedule_due_lock
+-- Up to $2 enabled schedules due at $1 (the scheduler's clock), soonest first, each locked
+-- until the transaction ends. Another worker service's scheduler skips a locked one instead
+-- of waiting for it, and one that reaches it after the commit finds it no longer due: each
+-- fire time is taken once.
+SELECT name, cron, timezone, next_run_at
+FROM schedules
+WHERE enabled AND next_run_at <= $1
+ORDER BY next_run_at
+LIMIT $2
+FOR UPDATE SKIP LOCKED;
+
+-- name: schedule_job_fire
+-- Make schedule $1's job for fire time $2 with `created` detail $3 ($4: max_attempts when
+-- neither the template nor the type says). No row if that time already has its job (the
+-- unique key on schedule and fire time) or the job's type was deleted.
+SELECT id FROM schedule_job_insert($1, $2, $3, $4);
+
+-- name: schedule_advance
+-- Schedule $1 is next due at $2.
+UPDATE schedules SET next_run_at = $2 WHERE name = $1;

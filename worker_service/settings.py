@@ -9,8 +9,10 @@ from job_contract.bounds import DEFAULT_MAX_RESULT_BYTES
 from jobdeck_access.settings import ApiSettings
 from jobdeck_runtime.settings import load_settings
 from worker_service.rescuer import RescuerSettings
+from worker_service.scheduler import SchedulerSettings
 
 _RESCUER = RescuerSettings()  # the rescuer's own defaults are the environment's
+_SCHEDULER = SchedulerSettings()
 
 
 class Settings(ApiSettings):
@@ -25,6 +27,8 @@ class Settings(ApiSettings):
     retry_max_delay_seconds: float = Field(default=300, ge=0)
     rescue_interval_seconds: float = Field(default=_RESCUER.interval_seconds, gt=0)
     rescue_batch_size: int = Field(default=_RESCUER.batch_size, ge=1)
+    scheduler_interval_seconds: float = Field(default=_SCHEDULER.interval_seconds, gt=0)
+    scheduler_batch_size: int = Field(default=_SCHEDULER.batch_size, ge=1)
     # A runner silent for longer than this is shown as down.
     worker_down_after_seconds: float = Field(default=30, gt=0)
     max_artifact_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
@@ -34,6 +38,12 @@ class Settings(ApiSettings):
     def rescuer(self) -> RescuerSettings:
         return RescuerSettings(
             interval_seconds=self.rescue_interval_seconds, batch_size=self.rescue_batch_size
+        )
+
+    def scheduler(self) -> SchedulerSettings:
+        return SchedulerSettings(
+            interval_seconds=self.scheduler_interval_seconds,
+            batch_size=self.scheduler_batch_size,
         )
 
 

@@ -7,7 +7,7 @@ answers with typed records, and raises errors.py's errors when a job refuses an 
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from job_contract import JobStatus, JobType
-from job_contract.bounds import REPORT_ROW_CAP
+from job_contract.bounds import DEFAULT_MAX_ATTEMPTS, REPORT_ROW_CAP
 from job_contract.jobs import public_fields
 from job_contract.payloads import REPORT_TYPES, ReportType
 from job_contract.transitions import HELD
@@ -30,7 +30,15 @@ from worker_service.errors import (
     JobNotHeld,
     OutcomeRefused,
 )
-from worker_service.records import Claim, Completion, FinishedAttempt, TypeControlState
+from worker_service.records import (
+    Claim,
+    Completion,
+    DueSchedule,
+    FinishedAttempt,
+    FiredSchedule,
+    Firing,
+    TypeControlState,
+)
 from worker_service.runners import REMEMBERED_FOR, RunnerSeen, runner_status
 
 QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
@@ -236,6 +244,27 @@ class WorkerStore:
             QUERIES["worker_forget_stale"], REMEMBERED_FOR, limit
         )
         return forgotten
+
+    async def fire_due_schedules(
+        self, now: datetime, limit: int, plan: Callable[[DueSchedule], Firing]
+    ) -> list[FiredSchedule]:
+        """Fire up to `limit` schedules due at `now`: each one's job and its next due time
+        are written in one transaction, under the schedule's row lock."""
+        fired: list[FiredSchedule] = []
+        async with self._durable.acquire() as connection, connection.transaction():
+            for row in await connection.fetch(QUERIES["schedule_due_lock"], now, limit):
+                due = DueSchedule(row["name"], row["cron"], row["timezone"], row["next_run_at"])
+                firing = plan(due)
+                job_id = await connection.fetchval(
+                    QUERIES["schedule_job_fire"],
+                    due.name,
+                    firing.fire_at,
+                    firing.detail,
+                    DEFAULT_MAX_ATTEMPTS,
+                )
+                await connection.execute(QUERIES["schedule_advance"], due.name, firing.next_run_at)
+                fired.append(FiredSchedule(due.name, firing.fire_at, job_id))
+        return fired
 
     # --- runners --------------------------------------------------------------------------
 

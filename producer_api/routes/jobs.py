@@ -19,6 +19,7 @@ from job_contract.bounds import (
     MIN_PRIORITY,
 )
 from job_contract.producer_api import BulkResult, ErrorMessage, JobBatch, JobPage, SkippedJob
+from job_contract.schedules import SCHEDULE_NAME_PATTERN
 from job_contract.timestamps import UtcTimestamp
 from job_contract.transitions import ALLOWED_FROM, JobAction, statuses_phrase
 from producer_api.deps import StoreDep
@@ -121,6 +122,10 @@ async def list_jobs(
     ] = None,
     created_after: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
     created_before: Annotated[UtcTimestamp | None, Query(description="No zone means UTC")] = None,
+    schedule: Annotated[
+        str | None,
+        Query(pattern=SCHEDULE_NAME_PATTERN, description="Only the jobs this schedule made"),
+    ] = None,
     sort: SortKey = "created_at",
     order: SortOrder = "desc",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -137,6 +142,7 @@ async def list_jobs(
         q=params.search_text(q),
         created_after=created_after,
         created_before=created_before,
+        schedule=schedule,
     )
     page = await store.list_jobs(where, sort, order, limit, offset)
     return {
