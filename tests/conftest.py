@@ -20,7 +20,7 @@ from tests.servers import uvicorn_server
 
 TABLES = (
     "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers,"
-    " job_type_rate_slots, job_type_rate_cursors"
+    " job_type_rate_slots, job_type_rate_cursors, schedules"
 )
 # Job types are not truncated (the built-ins are the migration's rows): custom ones go, and
 # the built-ins' controls are as installed.
