@@ -25,7 +25,7 @@ from frontend.client import (
 )
 from frontend.local_urls import current_page, requested_page
 from frontend.require_session import REFUSED, RequireSession, send_to_login
-from frontend.routes import dashboard, jobs, new_job, sign_in, types, workers
+from frontend.routes import dashboard, jobs, new_job, schedules, sign_in, types, workers
 from frontend.security import CrossSiteRequest, SecurityHeaders, same_origin_only
 from frontend.session import Session, SessionCookies
 from frontend.settings import ServingSettings, get_settings
@@ -142,7 +142,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.session_cookies = cookies = SessionCookies(settings)
     # /jobs/new before /jobs/{job_id}, which would otherwise take "new" for an id.
-    routers = (sign_in, dashboard, new_job, jobs, workers, types)
+    routers = (sign_in, dashboard, new_job, jobs, workers, types, schedules)
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -16,6 +16,10 @@ BULK_ACTION: Route = ("POST", "/jobs/bulk")
 CHANGE_TYPE: Route = ("PATCH", "/job-types/{name}")
 REGISTER_TYPE: Route = ("PUT", "/job-types/{name}")
 DELETE_TYPE: Route = ("DELETE", "/job-types/{name}")
+CREATE_SCHEDULE: Route = ("POST", "/schedules")
+CHANGE_SCHEDULE: Route = ("PATCH", "/schedules/{name}")
+RUN_SCHEDULE: Route = ("POST", "/schedules/{name}/trigger")
+DELETE_SCHEDULE: Route = ("DELETE", "/schedules/{name}")
 
 
 def may(role: Role | None, route: Route) -> bool:
@@ -44,6 +48,10 @@ class Permissions:
     change_types: bool = False
     register_types: bool = False
     delete_types: bool = False
+    create_schedules: bool = False
+    change_schedules: bool = False
+    run_schedules: bool = False
+    delete_schedules: bool = False
 
     @classmethod
     def of(cls, role: Role | None) -> "Permissions":
@@ -57,4 +65,8 @@ class Permissions:
             change_types=may(role, CHANGE_TYPE),
             register_types=may(role, REGISTER_TYPE),
             delete_types=may(role, DELETE_TYPE),
+            create_schedules=may(role, CREATE_SCHEDULE),
+            change_schedules=may(role, CHANGE_SCHEDULE),
+            run_schedules=may(role, RUN_SCHEDULE),
+            delete_schedules=may(role, DELETE_SCHEDULE),
         )

@@ -1,0 +1,148 @@
+"""/schedules: each schedule with its cron in words, time zone, next runs and last job;
+operators create and edit them (the job part is the create-job form), enable or disable them,
+run them now, delete them.
+
+Each form posts and redirects without JavaScript; through htmx the enable and run-now buttons
+swap just their schedule's row.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from frontend.client import Conflict, Forbidden, InvalidRequest, ProducerApi
+from frontend.deps import ApiDep, SessionDep
+from frontend.job_form import JobForm, payload_fields
+from frontend.permissions import CHANGE_SCHEDULE, CREATE_SCHEDULE, may, needed_for
+from frontend.schedule_form import schedule_errors, schedule_form, schedule_request, stored_values
+from frontend.session import Session
+from frontend.templating import is_htmx, render, render_part
+from job_contract.schedules import SchedulePublic
+
+router = APIRouter()
+
+FORM = "schedules/form.html"
+# How many of its next runs a row shows (the API gives five).
+RUNS_SHOWN = 3
+
+
+def _row_id(name: str) -> str:
+    return f"schedule-{name}"
+
+
+def _require(session: Session, route: tuple[str, str], doing: str) -> None:
+    # A form this role could never send: say so now, not after it is filled in.
+    if not may(session.role, route):
+        raise Forbidden(f"role {session.role} may not {doing}; it needs {needed_for(route)}")
+
+
+async def _form(api: ProducerApi, requested_type: str, creating: bool) -> JobForm:
+    job_types = {job_type.name: job_type for job_type in await api.job_types()}
+    chosen = requested_type if requested_type in job_types else next(iter(job_types))
+    form = JobForm(
+        job_type=chosen,
+        types=list(job_types),
+        fields=payload_fields(job_types[chosen].payload_schema),
+        blurbs={name: job_type.description for name, job_type in job_types.items()},
+    )
+    return schedule_form(form, creating)
+
+
+def _show(request: Request, form: JobForm, name: str | None, status: int = 200) -> HTMLResponse:
+    action = f"/schedules/{name}/edit" if name else "/schedules/new"
+    context = {"form": form, "name": name, "action": action}
+    headers = {"HX-Push-Url": "false"} if status != 200 else None
+    return render(request, FORM, context, status, headers)
+
+
+@router.get("/schedules", response_class=HTMLResponse)
+async def schedules_page(request: Request, api: ApiDep) -> HTMLResponse:
+    context = {"schedules": await api.schedules(), "runs_shown": RUNS_SHOWN}
+    return render(request, "schedules/page.html", context)
+
+
+@router.get("/schedules/new", response_class=HTMLResponse)
+async def new_schedule(
+    request: Request,
+    api: ApiDep,
+    session: SessionDep,
+    job_type: Annotated[str, Query(alias="type")] = "",
+) -> HTMLResponse:
+    _require(session, CREATE_SCHEDULE, "create schedules")
+    form = await _form(api, job_type, creating=True)
+    form.values = dict(request.query_params)  # "Show fields" without JavaScript keeps values
+    return _show(request, form, None)
+
+
+@router.post("/schedules/new")
+async def create_schedule(request: Request, api: ApiDep) -> Response:
+    submitted = {key: str(value) for key, value in (await request.form()).items()}
+    form = await _form(api, submitted.get("type", ""), creating=True)
+    form.values = submitted
+    body, problems = schedule_request(form, submitted, creating=True)
+    try:
+        created = await api.create_schedule(body)
+    except InvalidRequest as invalid:
+        form.errors = {**schedule_errors(form, invalid.errors), **problems}
+    except Conflict as taken:
+        form.errors = {"name": str(taken)}
+    else:
+        return RedirectResponse(f"/schedules#{_row_id(created.name)}", status_code=303)
+    return _show(request, form, None, 422)
+
+
+@router.get("/schedules/{name}/edit", response_class=HTMLResponse)
+async def edit_schedule(
+    request: Request,
+    name: str,
+    api: ApiDep,
+    session: SessionDep,
+    job_type: Annotated[str, Query(alias="type")] = "",
+) -> HTMLResponse:
+    _require(session, CHANGE_SCHEDULE, "change schedules")
+    schedule = await api.schedule(name)
+    form = await _form(api, job_type or str(schedule.job.get("type", "")), creating=False)
+    # Another type picked ("Show fields", or htmx): what was typed; else what is stored.
+    form.values = dict(request.query_params) if job_type else stored_values(schedule, form)
+    return _show(request, form, name)
+
+
+@router.post("/schedules/{name}/edit")
+async def change_schedule(request: Request, name: str, api: ApiDep) -> Response:
+    submitted = {key: str(value) for key, value in (await request.form()).items()}
+    form = await _form(api, submitted.get("type", ""), creating=False)
+    form.values = submitted
+    body, problems = schedule_request(form, submitted, creating=False)
+    try:
+        await api.change_schedule(name, body)
+    except InvalidRequest as invalid:
+        form.errors = {**schedule_errors(form, invalid.errors), **problems}
+        return _show(request, form, name, 422)
+    return RedirectResponse(f"/schedules#{_row_id(name)}", status_code=303)
+
+
+async def _answer(request: Request, api: ProducerApi, schedule: SchedulePublic) -> Response:
+    """The schedule's row for htmx, else back to the list."""
+    if is_htmx(request) and request.headers.get("HX-Target") == _row_id(schedule.name):
+        context = {"s": schedule, "runs_shown": RUNS_SHOWN}
+        return render_part(request, "schedules/row.html", context)
+    return RedirectResponse(f"/schedules#{_row_id(schedule.name)}", status_code=303)
+
+
+@router.post("/schedules/{name}/enabled")
+async def enable_or_disable(request: Request, name: str, api: ApiDep) -> Response:
+    enabled = (await request.form()).get("enabled") == "yes"
+    return await _answer(request, api, await api.change_schedule(name, {"enabled": enabled}))
+
+
+@router.post("/schedules/{name}/run")
+async def run_now(request: Request, name: str, api: ApiDep) -> Response:
+    await api.run_schedule(name)
+    return await _answer(request, api, await api.schedule(name))
+
+
+@router.post("/schedules/{name}/delete")
+async def delete_schedule(name: str, api: ApiDep) -> Response:
+    await api.delete_schedule(name)
+    return RedirectResponse("/schedules", status_code=303)
