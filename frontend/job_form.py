@@ -31,6 +31,7 @@ from job_contract.bounds import (
     MIN_ATTEMPTS,
     PRIORITIES,
 )
+from job_contract.job_types import JobTypeInfo
 
 
 def new_idempotency_key() -> str:
@@ -156,3 +157,16 @@ class JobForm:
 
     def blurb(self, job_type: str) -> str:
         return self.blurbs.get(job_type, "")
+
+    @classmethod
+    def for_type(cls, job_types: Sequence[JobTypeInfo], requested: str) -> "JobForm":
+        """The form for the requested type, or the first of `job_types` if it is none of
+        them (a stale link, a type deleted since)."""
+        by_name = {job_type.name: job_type for job_type in job_types}
+        chosen = by_name.get(requested) or job_types[0]
+        return cls(
+            job_type=chosen.name,
+            types=list(by_name),
+            fields=payload_fields(chosen.payload_schema),
+            blurbs={name: job_type.description for name, job_type in by_name.items()},
+        )

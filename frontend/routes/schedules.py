@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from frontend.client import Conflict, Forbidden, InvalidRequest, ProducerApi
 from frontend.deps import ApiDep, SessionDep
-from frontend.job_form import JobForm, payload_fields
+from frontend.job_form import JobForm
 from frontend.permissions import CHANGE_SCHEDULE, CREATE_SCHEDULE, may, needed_for
 from frontend.schedule_form import schedule_errors, schedule_form, schedule_request, stored_values
 from frontend.session import Session
@@ -38,15 +38,7 @@ def _require(session: Session, route: tuple[str, str], doing: str) -> None:
 
 
 async def _form(api: ProducerApi, requested_type: str, creating: bool) -> JobForm:
-    job_types = {job_type.name: job_type for job_type in await api.job_types()}
-    chosen = requested_type if requested_type in job_types else next(iter(job_types))
-    form = JobForm(
-        job_type=chosen,
-        types=list(job_types),
-        fields=payload_fields(job_types[chosen].payload_schema),
-        blurbs={name: job_type.description for name, job_type in job_types.items()},
-    )
-    return schedule_form(form, creating)
+    return schedule_form(JobForm.for_type(await api.job_types(), requested_type), creating)
 
 
 def _show(request: Request, form: JobForm, name: str | None, status: int = 200) -> HTMLResponse:
@@ -75,21 +67,30 @@ async def new_schedule(
     return _show(request, form, None)
 
 
-@router.post("/schedules/new")
-async def create_schedule(request: Request, api: ApiDep) -> Response:
+async def _save(request: Request, api: ProducerApi, name: str | None) -> Response:
+    """Create (no `name`) or change a schedule from its form: back to the list, or the form
+    again with the API's refusals beside their fields."""
+    creating = name is None
     submitted = {key: str(value) for key, value in (await request.form()).items()}
-    form = await _form(api, submitted.get("type", ""), creating=True)
+    form = await _form(api, submitted.get("type", ""), creating)
     form.values = submitted
-    body, problems = schedule_request(form, submitted, creating=True)
+    body, problems = schedule_request(form, submitted, creating)
     try:
-        created = await api.create_schedule(body)
+        saved = await (
+            api.create_schedule(body) if name is None else api.change_schedule(name, body)
+        )
     except InvalidRequest as invalid:
         form.errors = {**schedule_errors(form, invalid.errors), **problems}
-    except Conflict as taken:
+    except Conflict as taken:  # only a creation: the name is someone else's
         form.errors = {"name": str(taken)}
     else:
-        return RedirectResponse(f"/schedules#{_row_id(created.name)}", status_code=303)
-    return _show(request, form, None, 422)
+        return RedirectResponse(f"/schedules#{_row_id(saved.name)}", status_code=303)
+    return _show(request, form, name, 422)
+
+
+@router.post("/schedules/new")
+async def create_schedule(request: Request, api: ApiDep) -> Response:
+    return await _save(request, api, None)
 
 
 @router.get("/schedules/{name}/edit", response_class=HTMLResponse)
@@ -110,16 +111,7 @@ async def edit_schedule(
 
 @router.post("/schedules/{name}/edit")
 async def change_schedule(request: Request, name: str, api: ApiDep) -> Response:
-    submitted = {key: str(value) for key, value in (await request.form()).items()}
-    form = await _form(api, submitted.get("type", ""), creating=False)
-    form.values = submitted
-    body, problems = schedule_request(form, submitted, creating=False)
-    try:
-        await api.change_schedule(name, body)
-    except InvalidRequest as invalid:
-        form.errors = {**schedule_errors(form, invalid.errors), **problems}
-        return _show(request, form, name, 422)
-    return RedirectResponse(f"/schedules#{_row_id(name)}", status_code=303)
+    return await _save(request, api, name)
 
 
 async def _answer(request: Request, api: ProducerApi, schedule: SchedulePublic) -> Response:

@@ -13,7 +13,9 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.eventually import eventually
 from tests.factories import create_schedule, custom_job, register_type, schedule
+from tests.servers import uvicorn_server
 from worker_service.scheduler import Scheduler, SchedulerSettings
 from worker_service.store import WorkerStore, create_pool
 
@@ -173,3 +175,18 @@ async def test_a_schedule_whose_type_was_deleted_moves_on_without_a_job(
     assert [firing.job_id for firing in fired] == [None]
     assert await scheduled_jobs(db, "digest") == []
     assert await db.fetchval("SELECT next_run_at FROM schedules") > clock.now
+
+
+async def test_a_running_worker_service_fires_a_due_schedule_by_itself(
+    api: httpx.AsyncClient, db: asyncpg.Connection, database_url: str
+) -> None:
+    # The other tests drive run_once(); this one checks the service runs the scheduler.
+    await create_schedule(api, schedule(cron="* * * * *"))
+    due = datetime.now(UTC).replace(second=0, microsecond=0)
+    await db.execute("UPDATE schedules SET next_run_at = $1", due)  # due now, not next minute
+    env = {"DATABASE_URL": database_url, "SCHEDULER_INTERVAL_SECONDS": "0.2"}
+
+    with uvicorn_server("worker_service.main:app", env):
+        jobs = await eventually(lambda: scheduled_jobs(db, "digest"))
+
+    assert [job["schedule_fire_at"] for job in jobs] == [due]
