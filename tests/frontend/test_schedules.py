@@ -160,3 +160,14 @@ async def test_a_viewer_is_refused_the_forms(web_viewer: httpx.AsyncClient) -> N
 
     assert response.status_code == 403
     assert "operator" in response.text
+
+
+async def test_a_scheduled_jobs_page_names_its_schedule(
+    web_viewer: httpx.AsyncClient, api: httpx.AsyncClient
+) -> None:
+    await create_schedule(api)
+    job = (await api.post("/schedules/digest/trigger")).json()
+
+    page = (await web_viewer.get(f"/jobs/{job['id']}")).text
+
+    assert 'href="/schedules#schedule-digest"' in page
