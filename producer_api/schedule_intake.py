@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 
+from job_contract.schedules import DEFAULT_TIMEZONE
 from jobdeck_schedules.cron import CronSchedule, InvalidCron, InvalidTimezone, parse_timezone
 from producer_api.job_intake import new_jobs
 from producer_api.job_type_catalog import JobTypeCatalog
@@ -23,7 +24,8 @@ async def checked_schedule(
     """The schedule's times and its job template (None when no job is given: a PATCH that
     keeps it); RequestValidationError naming every field at fault."""
     errors: list[Any] = []
-    schedule = template = None
+    schedule: CronSchedule | None = None
+    template: dict[str, Any] | None = None
     try:
         schedule = _checked_cron(cron, timezone)
     except RequestValidationError as invalid:
@@ -43,12 +45,12 @@ def _checked_cron(cron: str, timezone: str) -> CronSchedule:
     try:
         parse_timezone(timezone)
     except InvalidTimezone as invalid:
-        errors.append(_error("timezone", invalid, "timezone_invalid"))
-        timezone = "UTC"  # so the cron is still checked, and both faults reported at once
+        errors.append(_error("timezone", timezone, invalid, "timezone_invalid"))
+        timezone = DEFAULT_TIMEZONE  # so the cron is still checked: both faults at once
     try:
         schedule = CronSchedule(cron, timezone)
     except InvalidCron as invalid:
-        errors.append(_error("cron", invalid, "cron_invalid"))
+        errors.append(_error("cron", cron, invalid, "cron_invalid"))
     if errors:
         raise RequestValidationError(errors)
     return schedule
@@ -63,5 +65,5 @@ async def _checked_template(catalog: JobTypeCatalog, job: ScheduledJob) -> dict[
     return template
 
 
-def _error(field: str, invalid: ValueError, kind: str) -> dict[str, Any]:
-    return {"loc": [*_BODY, field], "msg": str(invalid), "type": kind, "input": None}
+def _error(field: str, value: str, invalid: ValueError, kind: str) -> dict[str, Any]:
+    return {"loc": [*_BODY, field], "msg": str(invalid), "type": kind, "input": value}
