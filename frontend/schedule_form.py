@@ -14,7 +14,7 @@ NAME = FormField(
     "Name",
     "text",
     required=True,
-    hint="Lower-case letters, digits, _ . and - : the schedule's address, kept once created.",
+    hint="Lower-case letters, digits, _ and -: the schedule's address, kept once created.",
     placeholder="nightly-report",
     max_length=100,
 )

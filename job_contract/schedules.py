@@ -12,12 +12,13 @@ from pydantic import BaseModel, Field
 
 from job_contract.statuses import JobStatus
 
-SCHEDULE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,99}$"
+# No dot: the name is also an HTML id the dashboard targets with a CSS selector.
+SCHEDULE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 ScheduleName = Annotated[
     str,
     Field(
         pattern=SCHEDULE_NAME_PATTERN,
-        description="Lower-case letters, digits, _ . - (100 at most); it is the schedule's URL",
+        description="Lower-case letters, digits, _ and - (100 at most); it is the schedule's URL",
         examples=["nightly-report"],
     ),
 ]

@@ -48,10 +48,16 @@ def _show(request: Request, form: JobForm, name: str | None, status: int = 200) 
     return render(request, FORM, context, status, headers)
 
 
+async def _page(
+    request: Request, api: ProducerApi, notices: dict[str, str] | None = None, status: int = 200
+) -> HTMLResponse:
+    context = {"schedules": await api.schedules(), "runs_shown": RUNS_SHOWN, "notices": notices}
+    return render(request, "schedules/page.html", context, status)
+
+
 @router.get("/schedules", response_class=HTMLResponse)
 async def schedules_page(request: Request, api: ApiDep) -> HTMLResponse:
-    context = {"schedules": await api.schedules(), "runs_shown": RUNS_SHOWN}
-    return render(request, "schedules/page.html", context)
+    return await _page(request, api)
 
 
 @router.get("/schedules/new", response_class=HTMLResponse)
@@ -114,11 +120,16 @@ async def change_schedule(request: Request, name: str, api: ApiDep) -> Response:
     return await _save(request, api, name)
 
 
-async def _answer(request: Request, api: ProducerApi, schedule: SchedulePublic) -> Response:
-    """The schedule's row for htmx, else back to the list."""
+async def _answer(
+    request: Request, api: ProducerApi, schedule: SchedulePublic, refused: str = ""
+) -> Response:
+    """The schedule's row for htmx, else back to the list; a refusal shown in the row."""
+    status = 409 if refused else 200
     if is_htmx(request) and request.headers.get("HX-Target") == _row_id(schedule.name):
-        context = {"s": schedule, "runs_shown": RUNS_SHOWN}
-        return render_part(request, "schedules/row.html", context)
+        context = {"s": schedule, "runs_shown": RUNS_SHOWN, "notices": {schedule.name: refused}}
+        return render_part(request, "schedules/row.html", context, status)
+    if refused:
+        return await _page(request, api, {schedule.name: refused}, status)
     return RedirectResponse(f"/schedules#{_row_id(schedule.name)}", status_code=303)
 
 
@@ -130,7 +141,10 @@ async def enable_or_disable(request: Request, name: str, api: ApiDep) -> Respons
 
 @router.post("/schedules/{name}/run")
 async def run_now(request: Request, name: str, api: ApiDep) -> Response:
-    await api.run_schedule(name)
+    try:
+        await api.run_schedule(name)
+    except Conflict as refusal:  # its job's type was deleted
+        return await _answer(request, api, await api.schedule(name), str(refusal))
     return await _answer(request, api, await api.schedule(name))
 
 

@@ -4,7 +4,7 @@ fields, enable/disable and run now in place (htmx) and by plain posts, and what 
 
 import httpx
 
-from tests.factories import create_schedule, email_job, schedule
+from tests.factories import create_schedule, custom_job, email_job, register_type, schedule
 
 
 def row_of(page: str, name: str) -> str:
@@ -171,3 +171,19 @@ async def test_a_scheduled_jobs_page_names_its_schedule(
     page = (await web_viewer.get(f"/jobs/{job['id']}")).text
 
     assert 'href="/schedules#schedule-digest"' in page
+
+
+async def test_run_now_of_a_schedule_whose_type_was_deleted_says_why_in_its_row(
+    web_operator: httpx.AsyncClient, api: httpx.AsyncClient
+) -> None:
+    await register_type(api)
+    await create_schedule(api, schedule(job=custom_job()))
+    await api.delete("/job-types/resize_image")
+
+    in_place = await web_operator.post("/schedules/digest/run", headers=swaps_row("digest"))
+    plain = await web_operator.post("/schedules/digest/run")
+
+    for response in (in_place, plain):
+        assert response.status_code == 409
+        assert "resize_image" in row_of(response.text, "digest")
+        assert 'role="alert"' in row_of(response.text, "digest")

@@ -80,6 +80,7 @@ async def test_a_taken_name_is_refused_409(api: httpx.AsyncClient) -> None:
         ({"cron": "* * *"}, ["body", "cron"]),
         ({"timezone": "Mars/Olympus"}, ["body", "timezone"]),
         ({"name": "Has Spaces"}, ["body", "name"]),
+        ({"name": "a.b"}, ["body", "name"]),
         ({"job": email_job(payload={"to": "not-an-address"})}, ["body", "job", "payload", "to"]),
         ({"job": {"type": "no_such_type", "payload": {}}}, ["body", "job", "type"]),
         ({"job": email_job(priority=9)}, ["body", "job", "priority"]),
