@@ -533,12 +533,17 @@ ORDER BY next_run_at
 LIMIT $2
 FOR UPDATE SKIP LOCKED;
 
--- name: schedule_job_fire
--- Make schedule $1's job for fire time $2 with `created` detail $3 ($4: max_attempts when
--- neither the template nor the type says). No row if that time already has its job (the
--- unique key on schedule and fire time) or the job's type was deleted.
-SELECT id FROM schedule_job_insert($1, $2, $3, $4);
+-- name: schedule_job_fire_many
+-- Make the jobs of schedules $1 for fire times $2, each with `created` detail $3 ($4:
+-- max_attempts when neither the template nor the type says); answer each job made with its
+-- schedule. A schedule gets none if that time already has its job (the unique key on
+-- schedule and fire time) or its job's type was deleted.
+SELECT due.name AS schedule, job.id
+FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS due (name, fire_at, detail)
+CROSS JOIN LATERAL schedule_job_insert(due.name, due.fire_at, due.detail, $4) AS job;
 
--- name: schedule_advance
--- Schedule $1 is next due at $2.
-UPDATE schedules SET next_run_at = $2 WHERE name = $1;
+-- name: schedule_advance_many
+-- Schedules $1 are next due at $2.
+UPDATE schedules SET next_run_at = next.run_at
+FROM unnest($1::text[], $2::timestamptz[]) AS next (name, run_at)
+WHERE schedules.name = next.name;

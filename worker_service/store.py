@@ -248,23 +248,31 @@ class WorkerStore:
     async def fire_due_schedules(
         self, now: datetime, limit: int, plan: Callable[[DueSchedule], Firing]
     ) -> list[FiredSchedule]:
-        """Fire up to `limit` schedules due at `now`: each one's job and its next due time
-        are written in one transaction, under the schedule's row lock."""
-        fired: list[FiredSchedule] = []
+        """Fire up to `limit` schedules due at `now`: their jobs and their next due times are
+        written in one transaction, under the schedules' row locks (three statements for
+        the whole batch)."""
         async with self._durable.acquire() as connection, connection.transaction():
-            for row in await connection.fetch(QUERIES["schedule_due_lock"], now, limit):
-                due = DueSchedule(row["name"], row["cron"], row["timezone"], row["next_run_at"])
-                firing = plan(due)
-                job_id = await connection.fetchval(
-                    QUERIES["schedule_job_fire"],
-                    due.name,
-                    firing.fire_at,
-                    firing.detail,
-                    DEFAULT_MAX_ATTEMPTS,
-                )
-                await connection.execute(QUERIES["schedule_advance"], due.name, firing.next_run_at)
-                fired.append(FiredSchedule(due.name, firing.fire_at, job_id))
-        return fired
+            rows = await connection.fetch(QUERIES["schedule_due_lock"], now, limit)
+            due = [DueSchedule(r["name"], r["cron"], r["timezone"], r["next_run_at"]) for r in rows]
+            if not due:
+                return []
+            firings = [plan(schedule) for schedule in due]
+            names = [schedule.name for schedule in due]
+            made = await connection.fetch(
+                QUERIES["schedule_job_fire_many"],
+                names,
+                [firing.fire_at for firing in firings],
+                [firing.detail for firing in firings],
+                DEFAULT_MAX_ATTEMPTS,
+            )
+            await connection.execute(
+                QUERIES["schedule_advance_many"], names, [f.next_run_at for f in firings]
+            )
+        job_of = {row["schedule"]: row["id"] for row in made}
+        return [
+            FiredSchedule(name, firing.fire_at, job_of.get(name))
+            for name, firing in zip(names, firings, strict=True)
+        ]
 
     # --- runners --------------------------------------------------------------------------
 
