@@ -144,6 +144,16 @@ async def test_patch_changes_only_what_it_sends_and_disabling_clears_next_runs(
     assert enabled.json()["next_runs"] == hourly.json()["next_runs"]
 
 
+async def test_a_new_zone_moves_the_next_runs_to_its_clock(api: httpx.AsyncClient) -> None:
+    await create_schedule(api, schedule(cron="0 9 * * *"))
+
+    moved = await api.patch("/schedules/digest", json={"timezone": "Asia/Tokyo"})
+
+    assert moved.status_code == 200, moved.text
+    # 09:00 in Tokyo (UTC+9, no DST) is midnight UTC.
+    assert {(run.hour, run.minute) for run in parsed(moved.json()["next_runs"])} == {(0, 0)}
+
+
 async def test_a_refused_patch_changes_nothing(api: httpx.AsyncClient) -> None:
     created = await create_schedule(api)
 
