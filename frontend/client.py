@@ -22,6 +22,7 @@ from job_contract.callbacks import AlertList, AlertPublic, DeliveryList, Deliver
 from job_contract.job_types import JobTypeInfo, JobTypeList
 from job_contract.producer_api import BulkCount, BulkResult, Me, Stats
 from job_contract.retention import CleanupOverview, CleanupResult
+from job_contract.schedules import ScheduleList, SchedulePublic
 from job_contract.worker_api import RunnerPublic
 
 logger = logging.getLogger("frontend")
@@ -254,6 +255,31 @@ class ProducerApi:
             yield response
         finally:
             await response.aclose()
+
+    async def schedules(self) -> list[SchedulePublic]:
+        response = await self._send("GET", "/schedules")
+        return ScheduleList.model_validate_json(response.content).schedules
+
+    async def schedule(self, name: str) -> SchedulePublic:
+        response = await self._send("GET", f"/schedules/{_segment(name)}")
+        return SchedulePublic.model_validate_json(response.content)
+
+    async def create_schedule(self, request: dict[str, Any]) -> SchedulePublic:
+        response = await self._send("POST", "/schedules", json=request)
+        return SchedulePublic.model_validate_json(response.content)
+
+    async def change_schedule(self, name: str, changes: dict[str, Any]) -> SchedulePublic:
+        """PATCH the schedule: only what is in `changes`; a `job` replaces the old whole."""
+        response = await self._send("PATCH", f"/schedules/{_segment(name)}", json=changes)
+        return SchedulePublic.model_validate_json(response.content)
+
+    async def delete_schedule(self, name: str) -> None:
+        await self._send("DELETE", f"/schedules/{_segment(name)}")
+
+    async def run_schedule(self, name: str) -> JobPublic:
+        """Make the schedule's job now."""
+        response = await self._send("POST", f"/schedules/{_segment(name)}/trigger")
+        return JobPublic.model_validate_json(response.content)
 
 
 class WorkerService:

@@ -31,6 +31,7 @@ from job_contract.bounds import (
     MIN_ATTEMPTS,
     PRIORITIES,
 )
+from job_contract.job_types import JobTypeInfo
 
 
 def new_idempotency_key() -> str:
@@ -75,26 +76,38 @@ JOB_FIELDS = (
 )
 
 
+# A schedule's job has them all but "Run after": it is due when the schedule makes it.
+SCHEDULED_JOB_FIELDS = tuple(item for item in JOB_FIELDS if item.name != "scheduled_for")
+
+
 def payload_fields(schema: Mapping[str, Any]) -> list[FormItem]:
     """The inputs for a payload, in the schema's order."""
     return fields_for(schema, "payload")
 
 
 def job_request(
-    job_type: str, fields: list[FormItem], form: Mapping[str, str]
+    job_type: str,
+    fields: list[FormItem],
+    form: Mapping[str, str],
+    job_fields: tuple[FormField, ...] = JOB_FIELDS,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The POST /jobs body, and {field: problem} for values that cannot be what their field
     asks (they are sent as typed, so the API still judges every other field)."""
     body: dict[str, Any] = {"type": job_type, "payload": {}}
-    problems = values_from([*JOB_FIELDS, *fields], form, body)
+    problems = values_from([*job_fields, *fields], form, body)
     return body, problems
 
 
 def field_errors(
-    job_type: str, errors: Sequence[Mapping[str, Any]], names: Collection[str] = ()
+    job_type: str,
+    errors: Sequence[Mapping[str, Any]],
+    names: Collection[str] = (),
+    within: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    """{field name: message} from the API's 422 detail (its first message per field)."""
-    return place_errors(errors, names, drop=("body", job_type))  # the union's tag is no field
+    """{field name: message} from the API's 422 detail (its first message per field);
+    `within`: where the job sits in the request body (a schedule's is under "job")."""
+    # The union's tag is no field.
+    return place_errors(errors, names, drop=("body", *within, job_type))
 
 
 @dataclass
@@ -110,6 +123,10 @@ class JobForm:
     idempotency_key: str = field(default_factory=new_idempotency_key)
     # One line under each type's name, saying what a job of it does (its description).
     blurbs: Mapping[str, str] = field(default_factory=dict)
+    # The fields every job has, as this form offers them; `extra_fields`: what the form asks
+    # besides the job (a schedule's name, cron and zone).
+    job_fields: tuple[FormField, ...] = JOB_FIELDS
+    extra_fields: tuple[FormField, ...] = ()
 
     @property
     def names(self) -> set[str]:
@@ -118,7 +135,7 @@ class JobForm:
 
     def _all(self) -> list[FormItem]:
         found: list[FormItem] = []
-        pending: list[FormItem] = [*JOB_FIELDS, *self.fields]
+        pending: list[FormItem] = [*self.extra_fields, *self.job_fields, *self.fields]
         while pending:
             item = pending.pop()
             found.append(item)
@@ -129,7 +146,7 @@ class JobForm:
     def label_of(self, name: str) -> str:
         """What the error summary calls a field: its label after its fieldsets' ("Date range
         end")."""
-        path = find([*JOB_FIELDS, *self.fields], name)
+        path = find([*self.extra_fields, *self.job_fields, *self.fields], name)
         if not path:
             return label_of_key(name.rsplit(".", 1)[-1])
         first, *rest = [item.label for item in path]
@@ -140,3 +157,16 @@ class JobForm:
 
     def blurb(self, job_type: str) -> str:
         return self.blurbs.get(job_type, "")
+
+    @classmethod
+    def for_type(cls, job_types: Sequence[JobTypeInfo], requested: str) -> "JobForm":
+        """The form for the requested type, or the first of `job_types` if it is none of
+        them (a stale link, a type deleted since)."""
+        by_name = {job_type.name: job_type for job_type in job_types}
+        chosen = by_name.get(requested) or job_types[0]
+        return cls(
+            job_type=chosen.name,
+            types=list(by_name),
+            fields=payload_fields(chosen.payload_schema),
+            blurbs={name: job_type.description for name, job_type in by_name.items()},
+        )

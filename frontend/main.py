@@ -32,6 +32,7 @@ from frontend.routes import (
     jobs,
     maintenance,
     new_job,
+    schedules,
     sign_in,
     types,
     workers,
@@ -161,7 +162,7 @@ def create_app(settings: ServingSettings | None = None) -> ASGIApp:
     app.state.settings = settings
     app.state.session_cookies = cookies = SessionCookies(settings)
     # /jobs/new before /jobs/{job_id}, which would otherwise take "new" for an id.
-    routers = (sign_in, dashboard, new_job, jobs, workers, types, maintenance, analytics)
+    routers = (sign_in, dashboard, new_job, jobs, workers, types, schedules, maintenance, analytics)
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -18,6 +18,10 @@ CHANGE_TYPE: Route = ("PATCH", "/job-types/{name}")
 REGISTER_TYPE: Route = ("PUT", "/job-types/{name}")
 DELETE_TYPE: Route = ("DELETE", "/job-types/{name}")
 RUN_CLEANUP: Route = ("POST", "/maintenance/cleanup")
+CREATE_SCHEDULE: Route = ("POST", "/schedules")
+CHANGE_SCHEDULE: Route = ("PATCH", "/schedules/{name}")
+RUN_SCHEDULE: Route = ("POST", "/schedules/{name}/trigger")
+DELETE_SCHEDULE: Route = ("DELETE", "/schedules/{name}")
 
 
 def may(role: Role | None, route: Route) -> bool:
@@ -48,6 +52,10 @@ class Permissions:
     register_types: bool = False
     delete_types: bool = False
     run_cleanup: bool = False
+    create_schedules: bool = False
+    change_schedules: bool = False
+    run_schedules: bool = False
+    delete_schedules: bool = False
 
     @classmethod
     def of(cls, role: Role | None) -> "Permissions":
@@ -63,4 +71,8 @@ class Permissions:
             register_types=may(role, REGISTER_TYPE),
             delete_types=may(role, DELETE_TYPE),
             run_cleanup=may(role, RUN_CLEANUP),
+            create_schedules=may(role, CREATE_SCHEDULE),
+            change_schedules=may(role, CHANGE_SCHEDULE),
+            run_schedules=may(role, RUN_SCHEDULE),
+            delete_schedules=may(role, DELETE_SCHEDULE),
         )

@@ -341,6 +341,21 @@ def values_from(
     return problems
 
 
+def form_values(
+    fields: "list[FormItem] | tuple[FormItem, ...]", body: Mapping[str, Any]
+) -> dict[str, str]:
+    """values_from() the other way: the inputs' text for a request body (an edit form shows
+    what is stored)."""
+    values: dict[str, str] = {}
+    for leaf in leaves(fields):
+        value: Any = body
+        for key in leaf.name.split("."):
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if value is not None:
+            values[leaf.name] = _default_text(value, leaf.kind)
+    return values
+
+
 def _message(error: Mapping[str, Any]) -> str:
     if error.get("type") == "missing":
         return "This field is required."

@@ -40,6 +40,7 @@ class JobPublic(BaseModel):
     locked_until: datetime | None
     concurrency_key: str | None
     callback_url: str | None
+    schedule: str | None = Field(description="The schedule that made it, if one did")
 
 
 class JobDetail(JobPublic):

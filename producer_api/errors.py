@@ -59,3 +59,15 @@ class UnknownJobType(JobError):
 
 class NothingToRedeliver(JobError):
     """job {job_id} has no outcome to send again: {why}"""
+
+
+class ScheduleNotFound(JobError):
+    """schedule {name!r} not found"""
+
+
+class ScheduleNameTaken(JobError):
+    """a schedule named {name!r} already exists"""
+
+
+class ScheduleTypeGone(JobError):
+    """schedule {name!r} makes jobs of type {job_type!r}, which was deleted: change its job"""

@@ -42,6 +42,7 @@ class JobFilter:
     callback_failed: bool = False
     # A failure's group (migration 0013): jobs whose last error is of it.
     error_group: str | None = None
+    schedule: str | None = None
 
     def only_status_and_type(self) -> bool:
         """True when the count rollup alone can answer how many jobs match."""
@@ -52,6 +53,7 @@ class JobFilter:
             or self.created_before
             or self.callback_failed
             or self.error_group
+            or self.schedule
         )
 
     def only_q(self) -> bool:
@@ -64,6 +66,7 @@ class JobFilter:
             or self.created_before
             or self.callback_failed
             or self.error_group
+            or self.schedule
         )
 
 
@@ -187,6 +190,8 @@ def _conditions(where: JobFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(jobs.c.created_at >= where.created_after)
     if where.created_before is not None:
         conditions.append(jobs.c.created_at < where.created_before)
+    if where.schedule is not None:
+        conditions.append(jobs.c.schedule == where.schedule)
     if where.q:
         conditions.append(search.matches(jobs.c.id, where.q))
     if where.callback_failed:

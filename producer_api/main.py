@@ -47,6 +47,9 @@ from producer_api.errors import (
     JobTypeNotFound,
     JobTypeRetired,
     NothingToRedeliver,
+    ScheduleNameTaken,
+    ScheduleNotFound,
+    ScheduleTypeGone,
     UnknownJobType,
 )
 from producer_api.job_counts import TotalCounter
@@ -61,9 +64,11 @@ from producer_api.routes import (
     job_types,
     jobs,
     maintenance,
+    schedules,
     stats,
     tokens,
 )
+from producer_api.schedule_store import ScheduleStore
 from producer_api.settings import Settings, get_settings
 from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
 from producer_api.store import JobStore
@@ -97,6 +102,9 @@ _STATUS_OF: dict[type[JobError], int] = {
     BuiltinJobType: 409,
     JobTypeInUse: 409,
     JobTypeRetired: 409,
+    ScheduleNotFound: 404,
+    ScheduleNameTaken: 409,
+    ScheduleTypeGone: 409,
 }
 
 
@@ -160,6 +168,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.callback_records = CallbackRecords(engine)
     app.state.analytics = AnalyticsReader(engine)
     app.state.job_types = JobTypeStore(engine)
+    app.state.schedules = ScheduleStore(engine)
     app.state.catalog = JobTypeCatalog(engine, settings.job_types_refresh_seconds)
     token_pool = await create_token_pool(app.state.database_url)
     app.state.tokens = TokenStore(token_pool)
@@ -206,6 +215,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         jobs.router,
         callbacks.router,
         job_types.router,
+        schedules.router,
         stats.router,
         maintenance.router,
         exports.router,

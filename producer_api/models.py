@@ -27,6 +27,13 @@ from job_contract.bounds import (
 )
 from job_contract.job_create import JobCreate
 from job_contract.payloads import PAYLOAD_EXAMPLES
+from job_contract.schedules import (
+    DEFAULT_TIMEZONE,
+    SCHEDULE_NAME_PATTERN,
+    CronExpression,
+    ScheduleName,
+    TimezoneName,
+)
 from job_contract.timestamps import UtcTimestamp
 
 metadata = SQLModel.metadata
@@ -79,6 +86,21 @@ class Job(SQLModel, table=True):
             "updated_at",
             postgresql_where=sa.text("status = 'failed'"),
         ),
+        # Schedules (migration 0014): one job per schedule and fire time; a schedule's jobs.
+        sa.Index(
+            "jobs_schedule_fire_key",
+            "schedule",
+            "schedule_fire_at",
+            unique=True,
+            postgresql_where=sa.text("schedule_fire_at IS NOT NULL"),
+        ),
+        sa.Index(
+            "jobs_schedule_created_at_idx",
+            "schedule",
+            "created_at",
+            "id",
+            postgresql_where=sa.text("schedule IS NOT NULL"),
+        ),
         sa.Index(
             "jobs_claim_by_type_idx",
             "type",
@@ -126,6 +148,27 @@ class Job(SQLModel, table=True):
     callback_url: str | None = Field(default=None, sa_type=sa.Text)
     # Set by a trigger from `error` (migration 0013): the failure's group.
     error_group: str | None = Field(default=None, sa_type=sa.Text)
+    schedule: str | None = Field(default=None, sa_type=sa.Text)
+    schedule_fire_at: datetime | None = Field(default=None, sa_type=_TIMESTAMP)
+
+
+class ScheduleRow(SQLModel, table=True):
+    """A recurring job (migration 0014): its cron in its time zone, the job it makes, and
+    when it is due next."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        sa.Index("schedules_due_idx", "next_run_at", postgresql_where=sa.text("enabled")),
+    )
+
+    name: str = Field(sa_type=sa.Text, primary_key=True)
+    cron: str = Field(sa_type=sa.Text)
+    timezone: str = Field(sa_type=sa.Text)
+    job: dict[str, Any] = Field(sa_type=JSONB)
+    enabled: bool = Field(sa_type=sa.Boolean)
+    next_run_at: datetime = Field(sa_type=_TIMESTAMP)
+    created_at: datetime = Field(sa_type=_TIMESTAMP)
+    updated_at: datetime = Field(sa_type=_TIMESTAMP)
 
 
 class JobTypeRow(SQLModel, table=True):
@@ -424,6 +467,9 @@ class JobFilterFields(BaseModel):
         pattern=ERROR_GROUP_PATTERN,
         description="Jobs whose last failure is of this group (GET /analytics)",
     )
+    schedule: str | None = PydanticField(
+        None, pattern=SCHEDULE_NAME_PATTERN, description="Only the jobs this schedule made"
+    )
 
 
 class BodyFilter(JobFilterFields):
@@ -456,3 +502,33 @@ class BulkAction(BaseModel):
     dry_run: bool = PydanticField(
         False, description="With `filter`: only count what a real run would match and do"
     )
+
+
+class ScheduledJob(JobCreate):
+    """The job a schedule makes at each fire time: POST /jobs's fields, checked the same way,
+    but no `scheduled_for` (a schedule's job is due when it is made)."""
+
+    scheduled_for: Annotated[
+        None, PydanticField(description="Not for a schedule's job: it is due when made")
+    ] = None
+
+
+class ScheduleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ScheduleName
+    cron: CronExpression
+    timezone: TimezoneName = DEFAULT_TIMEZONE
+    job: ScheduledJob
+    enabled: bool = True
+
+
+class ScheduleChange(BaseModel):
+    """PATCH /schedules/{name}: the fields sent change; `job` is replaced whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cron: CronExpression | None = None
+    timezone: TimezoneName | None = None
+    job: ScheduledJob | None = None
+    enabled: bool | None = None

@@ -388,3 +388,46 @@ LIMIT :limit;
 -- name: job_analytics_compact
 -- Fold the analytics rollups' rows together (migration 0013); how many rows each removed.
 SELECT analytics_rows_removed, error_rows_removed FROM job_analytics_compact();
+-- name: schedule_insert
+-- Create a schedule, unless its name is taken (then no row).
+INSERT INTO schedules (name, cron, timezone, job, enabled, next_run_at)
+VALUES (:name, :cron, :timezone, CAST(:job AS jsonb), :enabled, :next_run_at)
+ON CONFLICT (name) DO NOTHING
+RETURNING name;
+
+-- name: schedule_list
+-- Schedules (:name, or NULL for all) by name, each with the newest job it made
+-- (jobs_schedule_created_at_idx finds it).
+SELECT s.name, s.cron, s.timezone, s.job, s.enabled, s.next_run_at, s.created_at,
+       s.updated_at, last.id AS last_job_id, last.status AS last_job_status,
+       last.created_at AS last_job_created_at
+FROM schedules AS s
+LEFT JOIN LATERAL (
+    SELECT id, status, created_at FROM jobs
+    WHERE schedule = s.name
+    ORDER BY created_at DESC, id DESC
+    LIMIT 1
+) AS last ON true
+WHERE CAST(:name AS text) IS NULL OR s.name = CAST(:name AS text)
+ORDER BY s.name;
+
+-- name: schedule_lock
+-- A schedule's row, locked until the transaction ends: a change waits out a firing under way.
+SELECT name, cron, timezone, job, enabled, next_run_at FROM schedules WHERE name = :name
+FOR UPDATE;
+
+-- name: schedule_update
+-- Replace a schedule's settings and when it is due next.
+UPDATE schedules
+SET cron = :cron, timezone = :timezone, job = CAST(:job AS jsonb), enabled = :enabled,
+    next_run_at = :next_run_at, updated_at = now()
+WHERE name = :name;
+
+-- name: schedule_delete
+-- Remove a schedule; its jobs stay, still naming it.
+DELETE FROM schedules WHERE name = :name RETURNING name;
+
+-- name: schedule_job_run_now
+-- Make the schedule's job now, outside its times ("run now"): no fire time, so never
+-- refused as a duplicate. No row if the job's type was deleted since.
+SELECT * FROM schedule_job_insert(:name, NULL, :detail, :fallback_max_attempts);

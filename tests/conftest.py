@@ -21,7 +21,8 @@ from tests.servers import uvicorn_server
 TABLES = (
     "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers,"
     " job_type_rate_slots, job_type_rate_cursors, job_retired_counts, cleanup_runs,"
-    " callback_deliveries, callback_attempts, alerts, job_analytics_deltas, job_error_deltas"
+    " callback_deliveries, callback_attempts, alerts, job_analytics_deltas, job_error_deltas,"
+    " schedules"
 )
 # Job types are not truncated (the built-ins are the migration's rows): custom ones go, and
 # the built-ins' controls are as installed.
@@ -67,12 +68,14 @@ def producer_url(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def worker_url(database_url: str) -> Iterator[str]:
-    """The worker service. Its own rescuer, callback deliverer and alert evaluator wait an
-    hour between passes (as its stale-runner sweeper does anyway): tests run `run_once()`
-    themselves, so rescues, deliveries and alerts happen exactly when a test says."""
+    """The worker service. Its own rescuer, scheduler, callback deliverer and alert evaluator
+    wait an hour between passes (as its stale-runner sweeper does anyway): tests run
+    `run_once()` themselves, so rescues, firings, deliveries and alerts happen exactly when a
+    test says."""
     env = {
         "DATABASE_URL": database_url,
         "RESCUE_INTERVAL_SECONDS": "3600",
+        "SCHEDULER_INTERVAL_SECONDS": "3600",
         "CALLBACK_INTERVAL_SECONDS": "3600",
         "ALERT_INTERVAL_SECONDS": "3600",
     }

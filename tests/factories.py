@@ -132,3 +132,18 @@ async def insert_finished_jobs(
     if status == "completed":
         when["completed_at"] = finished
     return await insert_jobs(db, count, status=status, **when, **columns)
+
+
+def schedule(**overrides: Any) -> dict[str, Any]:
+    """A schedule's creation (POST /schedules body): an e-mail every 10 minutes, UTC."""
+    return {"name": "digest", "cron": "*/10 * * * *", "job": email_job(), **overrides}
+
+
+async def create_schedule(
+    api: httpx.AsyncClient, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST /schedules (schedule() unless told otherwise); the schedule created."""
+    response = await api.post("/schedules", json=body or schedule())
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created

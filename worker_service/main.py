@@ -41,6 +41,7 @@ from worker_service.limited_types import LimitedTypes
 from worker_service.openapi import openapi_document
 from worker_service.parsing import RequestInvalid
 from worker_service.rescuer import Rescuer
+from worker_service.scheduler import Scheduler
 from worker_service.settings import Settings, get_settings
 from worker_service.stale_runners import StaleRunnerSweeper
 from worker_service.store import WorkerStore, create_pool
@@ -120,6 +121,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
             Cleaner(retention_pool, settings, settings.cleaner()),
             deliverer,
             AlertEvaluator(AlertStore(background), settings.alerts()),
+            Scheduler(store, settings.scheduler()),
         ]
         async with running(services):
             yield

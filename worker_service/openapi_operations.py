@@ -115,6 +115,7 @@ _CLAIMED = JobPublic(
     locked_until=_AT + timedelta(seconds=60),
     concurrency_key=None,
     callback_url=None,
+    schedule=None,
 )
 _RESULT = {"message_id": "<1732440600.42@jobdeck>"}
 _COMPLETED = _CLAIMED.model_copy(

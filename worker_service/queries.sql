@@ -651,3 +651,30 @@ ORDER BY 1;
 -- name: database_ping
 -- Is the database there?
 SELECT 1;
+
+-- name: schedule_due_lock
+-- Up to $2 enabled schedules due at $1 (the scheduler's clock), soonest first, each locked
+-- until the transaction ends. Another worker service's scheduler skips a locked one instead
+-- of waiting for it, and one that reaches it after the commit finds it no longer due: each
+-- fire time is taken once.
+SELECT name, cron, timezone, next_run_at
+FROM schedules
+WHERE enabled AND next_run_at <= $1
+ORDER BY next_run_at
+LIMIT $2
+FOR UPDATE SKIP LOCKED;
+
+-- name: schedule_job_fire_many
+-- Make the jobs of schedules $1 for fire times $2, each with `created` detail $3 ($4:
+-- max_attempts when neither the template nor the type says); answer each job made with its
+-- schedule. A schedule gets none if that time already has its job (the unique key on
+-- schedule and fire time) or its job's type was deleted.
+SELECT due.name AS schedule, job.id
+FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS due (name, fire_at, detail)
+CROSS JOIN LATERAL schedule_job_insert(due.name, due.fire_at, due.detail, $4) AS job;
+
+-- name: schedule_advance_many
+-- Schedules $1 are next due at $2.
+UPDATE schedules SET next_run_at = next.run_at
+FROM unnest($1::text[], $2::timestamptz[]) AS next (name, run_at)
+WHERE schedules.name = next.name;

@@ -8,6 +8,7 @@ the contract's check made (CompleteBody, CompleteBatchBody).
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -62,3 +63,30 @@ class FinishedAttempt:
     def retry_scheduled(self) -> bool:
         """A failure that put the job back in the queue (after its back-off)."""
         return self.status == CLAIMABLE
+
+
+class DueSchedule(NamedTuple):
+    """A schedule whose next fire time has come, as the scheduler locked it."""
+
+    name: str
+    cron: str
+    timezone: str
+    next_run_at: datetime
+
+
+class Firing(NamedTuple):
+    """What the scheduler does with a due schedule: make the job of `fire_at` (its detail
+    says so), and wait for `next_run_at`."""
+
+    fire_at: datetime
+    detail: str
+    next_run_at: datetime
+
+
+class FiredSchedule(NamedTuple):
+    """A fire time taken: the job made, or None when it could not be (its type was deleted,
+    or that time already had its job)."""
+
+    name: str
+    fire_at: datetime
+    job_id: UUID | None

@@ -14,13 +14,14 @@ from worker_service.alerts.evaluator import AlertSettings
 from worker_service.callbacks.deliverer import DelivererSettings
 from worker_service.callbacks.signing import WebhookSigner, secret_bytes
 from worker_service.rescuer import RescuerSettings
+from worker_service.scheduler import SchedulerSettings
 
-_RESCUER = RescuerSettings()  # the rescuer's own defaults are the environment's
-_CLEANER = CleanerSettings()
 # Each service's own defaults are the environment's.
 _RESCUER = RescuerSettings()
+_CLEANER = CleanerSettings()
 _DELIVERER = DelivererSettings()
 _ALERTS = AlertSettings()
+_SCHEDULER = SchedulerSettings()
 
 
 class Settings(ApiSettings, RetentionSettings):
@@ -35,6 +36,8 @@ class Settings(ApiSettings, RetentionSettings):
     retry_max_delay_seconds: float = Field(default=300, ge=0)
     rescue_interval_seconds: float = Field(default=_RESCUER.interval_seconds, gt=0)
     rescue_batch_size: int = Field(default=_RESCUER.batch_size, ge=1)
+    scheduler_interval_seconds: float = Field(default=_SCHEDULER.interval_seconds, gt=0)
+    scheduler_batch_size: int = Field(default=_SCHEDULER.batch_size, ge=1)
     # A runner silent for longer than this is shown as down.
     worker_down_after_seconds: float = Field(default=30, gt=0)
     max_artifact_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
@@ -113,6 +116,12 @@ class Settings(ApiSettings, RetentionSettings):
 
     def cleaner(self) -> CleanerSettings:
         return CleanerSettings(interval_seconds=self.cleanup_interval_seconds)
+
+    def scheduler(self) -> SchedulerSettings:
+        return SchedulerSettings(
+            interval_seconds=self.scheduler_interval_seconds,
+            batch_size=self.scheduler_batch_size,
+        )
 
 
 @lru_cache

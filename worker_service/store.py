@@ -6,7 +6,7 @@ in a crash just leaves the job pending again, and the lease covers the rest), wh
 answers with typed records, and raises errors.py's errors when a job refuses an outcome.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from job_contract import JobStatus, JobType
-from job_contract.bounds import REPORT_ROW_CAP
+from job_contract.bounds import DEFAULT_MAX_ATTEMPTS, REPORT_ROW_CAP
 from job_contract.jobs import public_fields
 from job_contract.payloads import REPORT_TYPES, ReportType
 from job_contract.transitions import HELD
@@ -29,7 +29,15 @@ from worker_service.errors import (
     JobNotHeld,
     OutcomeRefused,
 )
-from worker_service.records import Claim, Completion, FinishedAttempt, TypeControlState
+from worker_service.records import (
+    Claim,
+    Completion,
+    DueSchedule,
+    FinishedAttempt,
+    FiredSchedule,
+    Firing,
+    TypeControlState,
+)
 from worker_service.runners import REMEMBERED_FOR, RunnerSeen, runner_status
 
 QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
@@ -228,6 +236,35 @@ class WorkerStore:
             QUERIES["worker_forget_stale"], REMEMBERED_FOR, limit
         )
         return forgotten
+
+    async def fire_due_schedules(
+        self, now: datetime, limit: int, plan: Callable[[DueSchedule], Firing]
+    ) -> list[FiredSchedule]:
+        """Fire up to `limit` schedules due at `now`: their jobs and their next due times are
+        written in one transaction, under the schedules' row locks (three statements for
+        the whole batch)."""
+        async with self._durable.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(QUERIES["schedule_due_lock"], now, limit)
+            due = [DueSchedule(r["name"], r["cron"], r["timezone"], r["next_run_at"]) for r in rows]
+            if not due:
+                return []
+            firings = [plan(schedule) for schedule in due]
+            names = [schedule.name for schedule in due]
+            made = await connection.fetch(
+                QUERIES["schedule_job_fire_many"],
+                names,
+                [firing.fire_at for firing in firings],
+                [firing.detail for firing in firings],
+                DEFAULT_MAX_ATTEMPTS,
+            )
+            await connection.execute(
+                QUERIES["schedule_advance_many"], names, [f.next_run_at for f in firings]
+            )
+        job_of = {row["schedule"]: row["id"] for row in made}
+        return [
+            FiredSchedule(name, firing.fire_at, job_of.get(name))
+            for name, firing in zip(names, firings, strict=True)
+        ]
 
     # --- runners --------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from frontend.job_form import (
     field_errors,
     job_request,
     new_idempotency_key,
-    payload_fields,
 )
 from frontend.permissions import CREATE_JOB, may, needed_for
 from frontend.templating import render
@@ -28,14 +27,7 @@ ALREADY_USED = (
 
 
 async def _form(api: ProducerApi, requested_type: str) -> JobForm:
-    job_types = {job_type.name: job_type for job_type in await api.job_types()}
-    chosen = requested_type if requested_type in job_types else next(iter(job_types))
-    return JobForm(
-        job_type=chosen,
-        types=list(job_types),
-        fields=payload_fields(job_types[chosen].payload_schema),
-        blurbs={name: job_type.description for name, job_type in job_types.items()},
-    )
+    return JobForm.for_type(await api.job_types(), requested_type)
 
 
 # The form makes UUIDs; an edited key must still be sendable as a header (not "報告", no

@@ -30,6 +30,7 @@ async def job_filter(
         created_before=fields.created_before,
         callback_failed=fields.callback == "failed",
         error_group=fields.error_group,
+        schedule=fields.schedule,
     )
 
 

@@ -536,6 +536,11 @@ export interface components {
             concurrency_key: string | null;
             /** Callback Url */
             callback_url: string | null;
+            /**
+             * Schedule
+             * @description The schedule that made it, if one did
+             */
+            schedule: string | null;
         };
         /**
          * JobStatus
@@ -648,7 +653,8 @@ export interface operations {
                      *       "locked_by": "runner-7f3a9c",
                      *       "locked_until": "2026-11-24T09:31:00Z",
                      *       "concurrency_key": null,
-                     *       "callback_url": null
+                     *       "callback_url": null,
+                     *       "schedule": null
                      *     }
                      */
                     "application/json": components["schemas"]["JobPublic"] | components["schemas"]["ClaimedJobs"];
@@ -761,7 +767,8 @@ export interface operations {
                      *       "locked_by": null,
                      *       "locked_until": null,
                      *       "concurrency_key": null,
-                     *       "callback_url": null
+                     *       "callback_url": null,
+                     *       "schedule": null
                      *     }
                      */
                     "application/json": components["schemas"]["JobPublic"];
@@ -1017,7 +1024,8 @@ export interface operations {
                      *       "locked_by": null,
                      *       "locked_until": null,
                      *       "concurrency_key": null,
-                     *       "callback_url": null
+                     *       "callback_url": null,
+                     *       "schedule": null
                      *     }
                      */
                     "application/json": components["schemas"]["JobPublic"];
