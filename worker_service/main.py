@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from pydantic_core import to_json
@@ -22,13 +23,14 @@ from jobdeck_access.verifier import TokenVerifier
 from jobdeck_db.availability import is_connection_problem
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
-from jobdeck_runtime.maintenance import running
+from jobdeck_runtime.maintenance import MaintenanceService, running
 from jobdeck_runtime.startup import StartupGuard
 from worker_service import routes
 from worker_service.claims import ClaimBatcher
 from worker_service.errors import JobNotFound, OutcomeRefused, ReportNotFound
 from worker_service.json_responses import error_response, json_response
 from worker_service.limited_types import LimitedTypes
+from worker_service.listener_check import ListenerCheck
 from worker_service.openapi import openapi_document
 from worker_service.parsing import RequestInvalid
 from worker_service.rescuer import Rescuer
@@ -92,7 +94,12 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.store, app.state.listener = store, listener
     app.state.claims = ClaimBatcher(store, limited)
     try:
-        async with running([Rescuer(store, settings.rescuer()), StaleRunnerSweeper(store)]):
+        maintenance: list[MaintenanceService[Any, Any]] = [
+            Rescuer(store, settings.rescuer()),
+            StaleRunnerSweeper(store),
+            ListenerCheck(listener),
+        ]
+        async with running(maintenance):
             yield
     finally:
         await listener.stop()
