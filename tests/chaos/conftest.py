@@ -1,0 +1,148 @@
+"""The chaos suite's parts: worker services with short leases, a fleet of real runner processes
+running tests/chaos/handlers.py, the run's size, and the figures table it prints.
+
+Sizes are small for `make test` (CI) and large for `make chaos`, which sets CHAOS_SCALE=big.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack import processes
+from jobdeck_access.roles import Role
+from tests.chaos.handlers import JOB_TYPE, RUN_LOG
+from tests.factories import register_type
+from tests.servers import uvicorn_server
+
+BIG = os.environ.get("CHAOS_SCALE") == "big"
+# Short leases, and the services' own rescuers on: the faults here are the real thing, and
+# so is recovering from them.
+LEASE_SECONDS = 3
+WORKER_ENV = {
+    "LEASE_SECONDS": str(LEASE_SECONDS),
+    "RESCUE_INTERVAL_SECONDS": "0.5",
+    "RETRY_BASE_DELAY_SECONDS": "0",
+}
+
+
+def sized(ci: int, big: int) -> int:
+    """`ci` in `make test`, `big` in `make chaos`."""
+    return big if BIG else ci
+
+
+# --- the figures table --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    scenario: str
+    jobs: int
+    faults: str
+    lost: int
+    duplicated: int
+    recovered_in: str  # seconds, or "-" where nothing had to recover
+    wall_seconds: float
+
+
+FIGURES: list[Figure] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section("chaos figures")
+    header = ("scenario", "jobs", "faults injected", "lost", "duplicated", "recovered in", "wall")
+    rows = [
+        (f.scenario, str(f.jobs), f.faults, str(f.lost), str(f.duplicated), f.recovered_in,
+         f"{f.wall_seconds:.1f} s")
+        for f in FIGURES
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * width for width in widths), *rows]:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        terminalreporter.write_line("| " + " | ".join(cells) + " |")
+
+
+# --- the parts ----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+async def chaos_type(api: httpx.AsyncClient) -> None:
+    """The handlers' type, registered anew for each test (clean_db drops custom types)."""
+    await register_type(api, JOB_TYPE, {"schema": {"type": "object"}})
+
+
+@pytest.fixture(scope="module")
+def chaos_workers(database_url: str) -> Iterator[list[str]]:
+    """Two worker services on the test database, as a deployment with two replicas."""
+    env = {"DATABASE_URL": database_url, **WORKER_ENV}
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(uvicorn_server("worker_service.main:app", env)) for _ in range(2)
+        ]
+
+
+@dataclass
+class Fleet:
+    """Runner processes of the chaos type, each stopped by its PID at the end of the test."""
+
+    token: str
+    directory: Path
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def run_log(self) -> Path:
+        return self.directory / "runs.log"
+
+    def start(self, worker_url: str, *args: str, **settings: object) -> subprocess.Popen[bytes]:
+        env = {
+            "WORKER_SERVICE_URL": worker_url,
+            "JOBDECK_TOKEN": self.token,
+            "HEARTBEAT_INTERVAL_SECONDS": "0.5",
+            "SHUTDOWN_GRACE_SECONDS": "5",
+            "OUTBOX_DIR": str(self.directory / "outbox"),
+            "LOG_LEVEL": "WARNING",
+            RUN_LOG: str(self.run_log),
+            **{name.upper(): str(value) for name, value in settings.items()},
+        }
+        arguments = ["--handlers", "tests.chaos.handlers", "--types", JOB_TYPE, *args]
+        log = self.directory / f"runner-{len(self.started)}.log"
+        process = processes.start_runner(arguments, env, log)
+        self.started.append(process)
+        return process
+
+    def log(self, process: subprocess.Popen[bytes]) -> str:
+        return (self.directory / f"runner-{self.started.index(process)}.log").read_text()
+
+    async def stop_all(self, seconds: float = 20) -> list[int]:
+        """SIGTERM each runner still running and await its exit; their exit codes."""
+        for process in self.started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        return [
+            await asyncio.wait_for(asyncio.to_thread(process.wait), seconds)
+            for process in self.started
+        ]
+
+    def kill_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+async def fleet(tokens: dict[Role, str], tmp_path: Path) -> AsyncIterator[Fleet]:
+    runners = Fleet(tokens[Role.RUNNER], tmp_path)
+    try:
+        yield runners
+    finally:
+        runners.kill_all()
