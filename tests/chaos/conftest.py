@@ -80,7 +80,7 @@ async def chaos_type(api: httpx.AsyncClient) -> None:
     await register_type(api, JOB_TYPE, {"schema": {"type": "object"}})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chaos_workers(database_url: str) -> Iterator[list[str]]:
     """Two worker services on the test database, as a deployment with two replicas."""
     env = {"DATABASE_URL": database_url, **WORKER_ENV}
@@ -97,6 +97,7 @@ class Fleet:
     token: str
     directory: Path
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    stopping: bool = False
 
     @property
     def run_log(self) -> Path:
@@ -122,8 +123,21 @@ class Fleet:
     def log(self, process: subprocess.Popen[bytes]) -> str:
         return (self.directory / f"runner-{self.started.index(process)}.log").read_text()
 
+    async def keep_running(self, worker_url: str, *args: str, **settings: object) -> list[int]:
+        """Run a runner, and a new one each time one dies, as a supervisor would, until
+        stop_all(); the exit codes of those that died."""
+        deaths: list[int] = []
+        while not self.stopping:
+            process = self.start(worker_url, *args, **settings)
+            code = await asyncio.to_thread(process.wait)
+            if self.stopping:
+                break
+            deaths.append(code)
+        return deaths
+
     async def stop_all(self, seconds: float = 20) -> list[int]:
         """SIGTERM each runner still running and await its exit; their exit codes."""
+        self.stopping = True
         for process in self.started:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
