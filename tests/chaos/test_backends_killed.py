@@ -84,7 +84,7 @@ async def wake_up_seconds(worker: httpx.AsyncClient, db: asyncpg.Connection) -> 
 async def test_killed_connections_cost_no_job_and_long_polls_still_wake_at_once(
     services: list[httpx.AsyncClient], fleet: Fleet, db: asyncpg.Connection
 ) -> None:
-    jobs = sized(ci=800, big=5_000)
+    jobs = sized(ci=600, big=5_000)
     await db.execute(
         """INSERT INTO jobs (type, payload, max_attempts)
            SELECT $2, jsonb_build_object('sleep_ms', 10, 'fail_times', (n % 7 = 0)::int), 5

@@ -36,7 +36,7 @@ async def insert_chaos_jobs(db: asyncpg.Connection, count: int) -> None:
 async def test_every_job_completes_exactly_once_through_two_services(
     chaos_workers: list[str], fleet: Fleet, db: asyncpg.Connection
 ) -> None:
-    jobs = sized(ci=2_000, big=10_000)
+    jobs = sized(ci=1_500, big=10_000)
     await insert_chaos_jobs(db, jobs)
     started = time.monotonic()
 
