@@ -90,3 +90,23 @@ async def test_a_runner_cut_off_from_the_service_stops_its_job_when_the_lease_ru
         "SELECT DISTINCT worker_id FROM job_events WHERE kind = 'completed' AND job_id <> $1", stuck
     )
     assert [row["worker_id"] for row in finishers] == ["cut-off"]
+
+
+async def test_a_claim_whose_answer_was_lost_is_rescued_and_completed_once(
+    chaos_workers: list[str], fleet: Fleet, db: asyncpg.Connection
+) -> None:
+    """The service leased the job, but the runner never heard: nobody works on it until its
+    lease runs out and the rescuer gives it back; then it runs once, and completes once."""
+    [job_id] = await insert_jobs(db, type=JOB_TYPE, payload="{}")
+    async with FaultyHttpProxy(chaos_workers[0]) as proxy:
+        proxy.drop_answers("/process")
+        fleet.start(proxy.url, "--concurrency", "1")
+
+        await value_becomes(partial(statuses, db), {"completed": 1}, seconds=LEASE_SECONDS + 20)
+        assert await fleet.stop_all() == [0]
+
+    assert proxy.injected == {"drop answer": 1}
+    kinds = [row["kind"] for row in await db.fetch("SELECT kind FROM job_events ORDER BY id")]
+    assert kinds == ["claimed", "rescued", "claimed", "completed"]
+    assert fleet.run_log.read_text().split() == [job_id, "2"]  # the handler ran once
+    (await audit(db, fleet.run_log)).assert_sound()
