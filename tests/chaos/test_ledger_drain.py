@@ -50,6 +50,4 @@ async def test_every_job_completes_exactly_once_through_two_services(
     ledger.assert_sound()
     retries = await db.fetchval("SELECT count(*) FROM job_events WHERE kind = 'retry_scheduled'")
     assert retries == jobs // 10 + jobs // 50  # every planned failure, once
-    FIGURES.append(
-        Figure("1 ledger drain", jobs, f"{retries} failed attempts", 0, 0, "-", took)
-    )
+    FIGURES.append(Figure("1 ledger drain", f"{retries} failed attempts", ledger, "-", took))

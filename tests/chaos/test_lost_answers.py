@@ -83,9 +83,12 @@ async def test_a_runner_cut_off_from_the_service_stops_its_job_when_the_lease_ru
 
     ledger = await audit(db, fleet.run_log)
     ledger.assert_sound()
-    assert await db.fetchval(
-        "SELECT worker_id FROM job_events WHERE job_id = $1 AND kind = 'completed'", stuck
-    ) == "other"
+    assert (
+        await db.fetchval(
+            "SELECT worker_id FROM job_events WHERE job_id = $1 AND kind = 'completed'", stuck
+        )
+        == "other"
+    )
     finishers = await db.fetch(
         "SELECT DISTINCT worker_id FROM job_events WHERE kind = 'completed' AND job_id <> $1", stuck
     )

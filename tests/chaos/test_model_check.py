@@ -67,6 +67,7 @@ class ModelJob:
 def model_worker_url(database_url: str) -> Iterator[str]:
     env = {
         "DATABASE_URL": database_url,
+        "DB_POOL_SIZE": "2",
         "LEASE_SECONDS": HOUR,
         "RETRY_BASE_DELAY_SECONDS": HOUR,
         "RESCUE_INTERVAL_SECONDS": HOUR,

@@ -11,9 +11,11 @@ from tests.netproxy import DatabaseProxy
 from worker_service.listener_check import ListenerCheck, ListenerCheckSettings
 from worker_service.wakeups import CHANNEL, JobsPendingListener
 
+Proxied = tuple[JobsPendingListener, DatabaseProxy]
+
 
 @pytest.fixture
-async def proxied_listener(database_url: str) -> AsyncIterator[tuple[JobsPendingListener, DatabaseProxy]]:
+async def proxied_listener(database_url: str) -> AsyncIterator[Proxied]:
     proxy = DatabaseProxy(database_url)
     listener = JobsPendingListener(proxy.url)
     await listener.start()
@@ -25,7 +27,7 @@ async def proxied_listener(database_url: str) -> AsyncIterator[tuple[JobsPending
 
 
 async def test_a_half_open_listen_connection_is_replaced_and_wakes_claimers_again(
-    proxied_listener: tuple[JobsPendingListener, DatabaseProxy], db: asyncpg.Connection
+    proxied_listener: Proxied, db: asyncpg.Connection
 ) -> None:
     listener, proxy = proxied_listener
     check = ListenerCheck(listener, ListenerCheckSettings(timeout_seconds=0.5))
