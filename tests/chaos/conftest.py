@@ -50,7 +50,7 @@ class Figure:
     faults: str
     ledger: Audit
     recovered_in: str  # seconds, or "-" where nothing had to recover
-    wall_seconds: float
+    wall_seconds: float | None  # None where the scenario is not a load
 
 
 FIGURES: list[Figure] = []
@@ -73,7 +73,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             str(f.ledger.completed_twice + f.ledger.claimed_twice),
             str(f.ledger.ran_twice),
             f.recovered_in,
-            f"{f.wall_seconds:.1f} s",
+            "-" if f.wall_seconds is None else f"{f.wall_seconds:.1f} s",
         )
         for f in FIGURES
     ]

@@ -9,7 +9,7 @@ from functools import partial
 import asyncpg
 import pytest
 
-from tests.chaos.conftest import LEASE_SECONDS, Fleet
+from tests.chaos.conftest import FIGURES, LEASE_SECONDS, Figure, Fleet
 from tests.chaos.handlers import JOB_TYPE
 from tests.chaos.http_faults import FaultyHttpProxy
 from tests.chaos.ledger import audit
@@ -46,6 +46,9 @@ async def test_an_outcome_whose_answer_was_lost_is_sent_again_and_counts_once(
     ledger = await audit(db, fleet.run_log)
     ledger.assert_sound()
     assert ledger.rescued == 0  # recovered by the retry, not by the lease running out
+    FIGURES.append(
+        Figure(f"4 {path}: request and answer lost", "2 connections reset", ledger, "-", None)
+    )
 
 
 async def test_a_runner_cut_off_from_the_service_stops_its_job_when_the_lease_runs_out(
@@ -83,6 +86,7 @@ async def test_a_runner_cut_off_from_the_service_stops_its_job_when_the_lease_ru
 
     ledger = await audit(db, fleet.run_log)
     ledger.assert_sound()
+    FIGURES.append(Figure("4 runner cut off (half-open)", "requests held", ledger, "-", None))
     assert (
         await db.fetchval(
             "SELECT worker_id FROM job_events WHERE job_id = $1 AND kind = 'completed'", stuck
@@ -112,4 +116,6 @@ async def test_a_claim_whose_answer_was_lost_is_rescued_and_completed_once(
     kinds = [row["kind"] for row in await db.fetch("SELECT kind FROM job_events ORDER BY id")]
     assert kinds == ["claimed", "rescued", "claimed", "completed"]
     assert fleet.run_log.read_text().split() == [job_id, "2"]  # the handler ran once
-    (await audit(db, fleet.run_log)).assert_sound()
+    ledger = await audit(db, fleet.run_log)
+    ledger.assert_sound()
+    FIGURES.append(Figure("4 claim's answer lost", "1 answer dropped", ledger, "-", None))
