@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -84,6 +85,36 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 # --- the parts ----------------------------------------------------------------------------
+
+
+async def insert_chaos_jobs(
+    db: asyncpg.Connection,
+    count: int,
+    *,
+    sleep_ms: int = 0,
+    fail_once_every: int = 0,
+    fail_twice_every: int = 0,
+    max_attempts: int = 3,
+) -> None:
+    """`count` jobs of the chaos type, each taking `sleep_ms`: every `fail_once_every`-th
+    fails its first attempt, every `fail_twice_every`-th its first two (0: none does)."""
+    await db.execute(
+        """
+        INSERT INTO jobs (type, payload, max_attempts)
+        SELECT $2, jsonb_build_object('n', n, 'sleep_ms', $3::integer, 'fail_times',
+                   CASE WHEN n % nullif($5, 0) = 0 THEN 2
+                        WHEN n % nullif($4, 0) = 0 THEN 1
+                        ELSE 0 END),
+               $6
+        FROM generate_series(1, $1) AS n
+        """,
+        count,
+        JOB_TYPE,
+        sleep_ms,
+        fail_once_every,
+        fail_twice_every,
+        max_attempts,
+    )
 
 
 @pytest.fixture(autouse=True)

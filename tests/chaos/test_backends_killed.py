@@ -13,7 +13,7 @@ import pytest
 
 from jobdeck_access.roles import Role
 from tests.access import bearer
-from tests.chaos.conftest import FIGURES, Figure, Fleet, sized
+from tests.chaos.conftest import FIGURES, Figure, Fleet, insert_chaos_jobs, sized
 from tests.chaos.handlers import JOB_TYPE
 from tests.chaos.ledger import audit
 from tests.eventually import value_becomes
@@ -85,13 +85,7 @@ async def test_killed_connections_cost_no_job_and_long_polls_still_wake_at_once(
     services: list[httpx.AsyncClient], fleet: Fleet, db: asyncpg.Connection
 ) -> None:
     jobs = sized(ci=600, big=5_000)
-    await db.execute(
-        """INSERT INTO jobs (type, payload, max_attempts)
-           SELECT $2, jsonb_build_object('sleep_ms', 10, 'fail_times', (n % 7 = 0)::int), 5
-           FROM generate_series(1, $1) AS n""",
-        jobs,
-        JOB_TYPE,
-    )
+    await insert_chaos_jobs(db, jobs, sleep_ms=10, fail_once_every=7, max_attempts=5)
     started = time.monotonic()
     for index in range(4):
         fleet.start(str(services[index % 2].base_url), "--concurrency", "8")

@@ -14,7 +14,14 @@ import pytest
 from devstack.databases import migrated_database
 from jobdeck_access.roles import Role
 from tests.access import bearer, create_tokens
-from tests.chaos.conftest import FIGURES, WORKER_ENV, Figure, Fleet, sized
+from tests.chaos.conftest import (
+    FIGURES,
+    WORKER_ENV,
+    Figure,
+    Fleet,
+    insert_chaos_jobs,
+    sized,
+)
 from tests.chaos.handlers import JOB_TYPE
 from tests.chaos.ledger import audit
 from tests.chaos.restartable import RestartableServer, StopMode, restartable_server
@@ -84,13 +91,7 @@ async def test_a_database_restart_under_load_loses_nothing_and_needs_no_service_
 ) -> None:
     fleet.token = (await create_tokens(restart_database_url, prefix=f"restart-{mode}"))[Role.RUNNER]
     jobs = sized(ci=300, big=5_000)
-    await restart_db.execute(
-        """INSERT INTO jobs (type, payload, max_attempts)
-           SELECT $2, jsonb_build_object('sleep_ms', 10, 'fail_times', (n % 9 = 0)::int), 5
-           FROM generate_series(1, $1) AS n""",
-        jobs,
-        JOB_TYPE,
-    )
+    await insert_chaos_jobs(restart_db, jobs, sleep_ms=10, fail_once_every=9, max_attempts=5)
     await restart_db.close()
     headers = bearer(fleet.token)
     services = [

@@ -8,8 +8,7 @@ from functools import partial
 import asyncpg
 import pytest
 
-from tests.chaos.conftest import FIGURES, Figure, Fleet, sized
-from tests.chaos.handlers import JOB_TYPE
+from tests.chaos.conftest import FIGURES, Figure, Fleet, insert_chaos_jobs, sized
 from tests.chaos.ledger import audit
 from tests.eventually import value_becomes
 
@@ -19,25 +18,12 @@ RUNNERS = 8
 COMPLETED = "SELECT count(*) FROM jobs WHERE status = 'completed'"
 
 
-async def insert_chaos_jobs(db: asyncpg.Connection, count: int) -> None:
-    """`count` jobs: every 10th fails its first attempt, every 50th its first two."""
-    await db.execute(
-        """
-        INSERT INTO jobs (type, payload, max_attempts)
-        SELECT $2, jsonb_build_object('n', n, 'fail_times',
-                   CASE WHEN n % 50 = 0 THEN 2 WHEN n % 10 = 0 THEN 1 ELSE 0 END), 3
-        FROM generate_series(1, $1) AS n
-        """,
-        count,
-        JOB_TYPE,
-    )
-
-
 async def test_every_job_completes_exactly_once_through_two_services(
     chaos_workers: list[str], fleet: Fleet, db: asyncpg.Connection
 ) -> None:
     jobs = sized(ci=1_500, big=10_000)
-    await insert_chaos_jobs(db, jobs)
+    # Every 10th job fails its first attempt, every 50th its first two.
+    await insert_chaos_jobs(db, jobs, fail_once_every=10, fail_twice_every=50)
     started = time.monotonic()
 
     for index in range(RUNNERS):
