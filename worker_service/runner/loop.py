@@ -107,6 +107,7 @@ class Runner:
         self._no_op = no_op
         self._acks = Acknowledger(client)
         self._stopping = asyncio.Event()
+        self._grace_over = False  # stopping, and the grace period has passed: retry no more
         self._in_flight: dict[UUID, Running] = {}
         self.processed = 0
         self.refused: TokenRefused | None = None
@@ -245,10 +246,11 @@ class Runner:
                 return None
             except (WorkerServiceUnavailable, TimeoutError) as error:
                 now = loop.time()
-                if all(running.lease.gone(now) for running in reporting):
+                if self._grace_over or all(running.lease.gone(now) for running in reporting):
                     # Another runner may have the jobs now; the rescuer brings back the rest.
                     ids = ", ".join(str(running.job.id) for running in reporting)
-                    logger.warning("gave up reporting on %s: the lease ran out (%r)", ids, error)
+                    why = "stopping" if self._grace_over else "the lease ran out"
+                    logger.warning("gave up reporting on %s: %s (%r)", ids, why, error)
                     return None
                 logger.warning("could not report an outcome (%r); again in %.1fs", error, delay)
                 await asyncio.sleep(min(delay, max(deadline - now, 0)))
@@ -375,6 +377,7 @@ class Runner:
         _done, unfinished = await asyncio.wait(slots, timeout=self._settings.shutdown_grace_seconds)
         if not unfinished:
             return
+        self._grace_over = True
         leftovers = list(self._in_flight.values())
         for running in leftovers:
             running.task.cancel()
