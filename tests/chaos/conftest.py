@@ -87,6 +87,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 # --- the parts ----------------------------------------------------------------------------
 
 
+async def register_chaos_type(db: asyncpg.Connection) -> None:
+    """The handlers' type, in a database of a scenario's own (which no producer API serves)."""
+    await db.execute(
+        """INSERT INTO job_types (name, payload_schema) VALUES ($1, '{"type": "object"}')
+           ON CONFLICT (name) DO NOTHING""",
+        JOB_TYPE,
+    )
+
+
 async def insert_chaos_jobs(
     db: asyncpg.Connection,
     count: int,

@@ -20,9 +20,9 @@ from tests.chaos.conftest import (
     Figure,
     Fleet,
     insert_chaos_jobs,
+    register_chaos_type,
     sized,
 )
-from tests.chaos.handlers import JOB_TYPE
 from tests.chaos.ledger import audit
 from tests.chaos.restartable import RestartableServer, StopMode, restartable_server
 from tests.eventually import eventually
@@ -61,11 +61,7 @@ async def restart_db(restart_database_url: str) -> AsyncIterator[asyncpg.Connect
     """A clean slate with the chaos type registered (this database is not the suite's)."""
     connection = await asyncpg.connect(restart_database_url)
     await connection.execute("TRUNCATE jobs, job_events, workers CASCADE")
-    await connection.execute(
-        """INSERT INTO job_types (name, payload_schema) VALUES ($1, '{"type": "object"}')
-           ON CONFLICT (name) DO NOTHING""",
-        JOB_TYPE,
-    )
+    await register_chaos_type(connection)
     yield connection
     await connection.close()
 
