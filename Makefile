@@ -10,7 +10,7 @@ TS := clients/typescript
 TS_STAMP := $(TS)/dist/.built
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast chromium lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
+.PHONY: help install run test test-fast chaos chromium lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ chromium:
 
 test-fast: install  ## the suite without the browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -m "not browser"
+
+chaos: install  ## the chaos suite alone, at scale, ending with its figures table (README: Reliability)
+	CHAOS_SCALE=big $(BIN)/python -m pytest tests/chaos -m chaos -p no:cacheprovider
 
 lint: install  ## ruff lint and format check; tsc and prettier on clients/typescript
 	$(BIN)/ruff check .

@@ -44,21 +44,24 @@ class _Body(BaseModel):
 
 
 def _storable_results(
-    body: BaseModel, info: ValidationInfo, results: Sequence[tuple[tuple[str | int, ...], Any]]
-) -> list[str | None]:
-    """The JSON text of each (where, result), or a refusal naming each one PostgreSQL cannot
-    store. Run once per body, not once per job: a validator per job costs more than the check."""
-    max_bytes = (info.context or {}).get(MAX_RESULT_BYTES_KEY, DEFAULT_MAX_RESULT_BYTES)
+    results: Sequence[dict[str, Any] | None], max_bytes: int
+) -> tuple[list[str | None], dict[int, PydanticCustomError]]:
+    """The JSON text of each result (None for a refused one), and by index the refusal of each
+    one PostgreSQL cannot store. Run once per body, not once per job: a validator per job costs
+    more than the check."""
     texts: list[str | None] = []
-    refusals: list[InitErrorDetails] = []
-    for where, result in results:
+    refusals: dict[int, PydanticCustomError] = {}
+    for index, result in enumerate(results):
         try:
             texts.append(None if result is None else storable_json(result, max_bytes))
         except PydanticCustomError as error:
-            refusals.append(InitErrorDetails(type=error, loc=where, input=result))
-    if refusals:
-        raise ValidationError.from_exception_data(type(body).__name__, refusals)
-    return texts
+            texts.append(None)
+            refusals[index] = error
+    return texts, refusals
+
+
+def _max_result_bytes(info: ValidationInfo) -> int:
+    return int((info.context or {}).get(MAX_RESULT_BYTES_KEY, DEFAULT_MAX_RESULT_BYTES))
 
 
 # --- what runners send ------------------------------------------------------------------------
@@ -93,7 +96,10 @@ class CompleteBody(_Body):
 
     @model_validator(mode="after")
     def _result_is_storable(self, info: ValidationInfo) -> Self:
-        [self._result_json] = _storable_results(self, info, [(("result",), self.result)])
+        [self._result_json], refusals = _storable_results([self.result], _max_result_bytes(info))
+        if refusals:
+            refusal = InitErrorDetails(type=refusals[0], loc=("result",), input=self.result)
+            raise ValidationError.from_exception_data(type(self).__name__, [refusal])
         return self
 
     @property
@@ -109,20 +115,30 @@ class CompletedJob(_Body):
 
 
 class CompleteBatchBody(_Body):
+    """Each job's result is checked on its own: one that cannot be stored is answered in
+    `rejected` (and its job left as it is), not a 422 that would refuse the whole batch."""
+
     jobs: Annotated[list[CompletedJob], Field(min_length=1, max_length=MAX_COMPLETE_BATCH)]
     worker_id: WorkerId | None = None
     _results_json: list[str | None] = PrivateAttr(default_factory=list)
+    _rejected: dict[int, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _results_are_storable(self, info: ValidationInfo) -> Self:
-        results = [(("jobs", index, "result"), job.result) for index, job in enumerate(self.jobs)]
-        self._results_json = _storable_results(self, info, results)
+        results = [job.result for job in self.jobs]
+        self._results_json, refusals = _storable_results(results, _max_result_bytes(info))
+        self._rejected = {index: refusal.message() for index, refusal in refusals.items()}
         return self
 
     @property
     def results_json(self) -> list[str | None]:
         """Each job's result as the JSON text to store, in order (as validated)."""
         return self._results_json
+
+    @property
+    def rejected(self) -> dict[int, str]:
+        """The index of each job whose result cannot be stored, and why."""
+        return self._rejected
 
 
 class FailBody(_Body):
@@ -159,6 +175,11 @@ class ClaimedJob(BaseModel):
     timeout_seconds: float | None = Field(
         default=None, description="Its type's timeout: give up (fail, retryable) after this long"
     )
+    lease_seconds: float | None = Field(
+        default=None,
+        description="How long the lease lasts from the claim, and from each heartbeat that"
+        " renews it: past that, without a renewal, the job may be someone else's",
+    )
 
 
 class ClaimedJobs(BaseModel):
@@ -167,9 +188,19 @@ class ClaimedJobs(BaseModel):
     jobs: list[ClaimedJob]
 
 
+class RejectedResult(BaseModel):
+    """A job of a batch whose result cannot be stored: failing it is up to the runner."""
+
+    id: UUID
+    error: str = Field(description="Why the result was refused")
+
+
 class CompleteBatchAnswer(BaseModel):
     completed: list[UUID]
     conflicts: list[UUID]
+    rejected: list[RejectedResult] = Field(
+        default=[], description="Jobs left as they were because their result cannot be stored"
+    )
 
 
 class HeartbeatAnswer(BaseModel):

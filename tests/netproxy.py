@@ -1,7 +1,9 @@
 """A TCP proxy in front of PostgreSQL that a test can cut and restore, like a database restart.
 
-Cutting closes every proxied connection and refuses new ones until `restore()`. It runs on
-its own thread and loop, so it keeps serving while a test blocks (e.g. waiting for a server).
+Cutting closes every proxied connection and refuses new ones until `restore()`. Freezing
+forwards nothing either way, closing nothing, until `thaw()`: a half-open connection, as when a
+network path dies without a word. It runs on its own thread and loop, so it keeps serving
+while a test blocks (e.g. waiting for a server).
 """
 
 import asyncio
@@ -21,6 +23,8 @@ class DatabaseProxy:
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.port = 0
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
@@ -38,6 +42,12 @@ class DatabaseProxy:
 
     def restore(self) -> None:
         self._call(self._listen())
+
+    def freeze(self) -> None:
+        self._loop.call_soon_threadsafe(self._flowing.clear)
+
+    def thaw(self) -> None:
+        self._loop.call_soon_threadsafe(self._flowing.set)
 
     def close(self) -> None:
         self.cut()
@@ -75,6 +85,7 @@ class DatabaseProxy:
     async def _copy(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         writer.close()

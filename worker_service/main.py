@@ -38,6 +38,7 @@ from worker_service.claims import ClaimBatcher
 from worker_service.errors import JobNotFound, OutcomeRefused, ReportNotFound
 from worker_service.json_responses import error_response, json_response
 from worker_service.limited_types import LimitedTypes
+from worker_service.listener_check import ListenerCheck
 from worker_service.openapi import openapi_document
 from worker_service.parsing import RequestInvalid
 from worker_service.rescuer import Rescuer
@@ -122,6 +123,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
             deliverer,
             AlertEvaluator(AlertStore(background), settings.alerts()),
             Scheduler(store, settings.scheduler()),
+            ListenerCheck(listener),
         ]
         async with running(services):
             yield

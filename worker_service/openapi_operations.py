@@ -193,7 +193,9 @@ once when nothing is claimable.
 With `limit` (≤ {MAX_CLAIM_BATCH}) up to that many jobs are claimed, and the answer is always 200
 `{{"jobs": [...]}}` (empty when nothing was claimable), each the whole job.
 
-Send each job's `attempts` back as `attempt` when reporting on it (fencing).""",
+Send each job's `attempts` back as `attempt` when reporting on it (fencing). `lease_seconds`
+says how long the lease lasts from the claim and from each heartbeat renewing it: a runner
+that heard no renewal for that long should stop the job, as someone else may have it.""",
         {
             200: Answer(
                 'The claimed job (without `limit`), or `{"jobs": [...]}` (with `limit`)',
@@ -231,7 +233,11 @@ a lost answer) is answered 200 with the job as it is, and changes nothing.""",
         f"Report up to {MAX_COMPLETE_BATCH} jobs done in one round trip",
         """Each job is guarded as `POST /complete/{job_id}` guards one (fencing with its
 `attempt`). Those that could not be completed (unknown, not `processing`, another attempt, held
-by another runner) are listed in `conflicts` and left as they are.""",
+by another runner) are listed in `conflicts` and left as they are. One already completed by the
+same attempt and runner (the batch sent again after a lost answer) is listed in `completed`, and
+changes nothing. A job whose `result` cannot be stored (too large, NaN, NUL) is listed in
+`rejected` with why, and left `processing`: the others are completed all the same, and failing
+that one is up to the runner.""",
         {
             200: Answer(
                 "Which jobs were completed, and which were refused",
@@ -255,7 +261,9 @@ by another runner) are listed in `conflicts` and left as they are.""",
 claimable again after an exponential back-off (`scheduled_for`); otherwise it is `failed` for
 good. `error` is kept as the job's last error.
 
-**Fencing** as for `POST /complete/{job_id}`: another attempt's report is refused (409).""",
+**Fencing** as for `POST /complete/{job_id}`: another attempt's report is refused (409). A
+failure the service already recorded for the same job, attempt and runner (sent again after a
+lost answer) is answered 200 with the job as it is now, and changes nothing.""",
         {
             200: Answer(
                 "The job: `pending` again (a retry), or `failed`", JobPublic, example(_RETRYING)

@@ -376,6 +376,24 @@ WITH held AS (
 )
 SELECT failed.* FROM failed, (SELECT count(*) FROM freed) AS woken;
 
+-- name: job_replayed_outcomes
+-- Of the reports ($1 ids, $2 attempts or NULL) that matched no job they could still change,
+-- those already recorded as one of $4 (event kinds) for the same attempt and runner ($3, or
+-- whoever held it when NULL): a report sent again after its answer was lost. Read only after
+-- such a miss, so the hot path never pays for it; a report naming neither attempt nor runner
+-- cannot be told from someone else's and is never a replay.
+SELECT jobs.*, NULL::float8 AS ran_seconds
+FROM unnest($1::uuid[], $2::integer[]) AS report (id, attempt)
+JOIN jobs ON jobs.id = report.id
+WHERE (report.attempt IS NOT NULL OR $3::text IS NOT NULL)
+  AND EXISTS (
+      SELECT FROM job_events AS e
+      WHERE e.job_id = report.id
+        AND e.kind = ANY($4::text[])
+        AND e.attempt = coalesce(report.attempt, jobs.attempts)
+        AND ($3::text IS NULL OR e.worker_id = $3)
+  );
+
 -- name: job_get_holder
 -- Who holds job $1, in which attempt and status, and its type: why an outcome for it matched
 -- nothing.

@@ -48,12 +48,15 @@ class FinishedAttempt:
     """A job after a runner's attempt ended (completed or failed), and how long it ran.
 
     Its public shape is made only when asked for: a batch of completions answers with ids.
+    `replayed`: the report had been recorded already (sent again after a lost answer), and
+    changed nothing this time.
     """
 
     job_id: UUID
     status: str
     ran_seconds: float | None
     row: Mapping[str, Any] = field(repr=False)
+    replayed: bool = False
 
     @property
     def job(self) -> PublicJob:

@@ -26,6 +26,7 @@ from job_contract.worker_api import (
     HeartbeatAnswer,
     HeartbeatBody,
     ProcessOptions,
+    RejectedResult,
     RunnerListOptions,
     RunnerPublic,
     WorkerId,
@@ -120,13 +121,15 @@ async def complete_one(request: Request) -> Response:
 
 
 async def complete_many(request: Request) -> Response:
-    """Acknowledge a batch in one round trip; each job guarded like a single completion."""
+    """Acknowledge a batch in one round trip; each job guarded like a single completion, and
+    each result checked on its own: one that cannot be stored is answered in `rejected`."""
     body = parse(CompleteBatchBody, await request.body(), "body", _result_limits(request))
     completions = [
         Completion(job.id, job.attempt, result_json)
-        for job, result_json in zip(body.jobs, body.results_json, strict=True)
+        for index, (job, result_json) in enumerate(zip(body.jobs, body.results_json, strict=True))
+        if index not in body.rejected
     ]
-    completed = await _store(request).complete(completions, body.worker_id)
+    completed = await _store(request).complete(completions, body.worker_id) if completions else []
     _observe_completions(completed)
     done = {finished.job_id for finished in completed}
     # model_construct: the ids are UUIDs already, and validating them again costs per job.
@@ -134,13 +137,19 @@ async def complete_many(request: Request) -> Response:
         CompleteBatchAnswer.model_construct(
             completed=[c.id for c in completions if c.id in done],
             conflicts=[c.id for c in completions if c.id not in done],
+            rejected=[
+                RejectedResult.model_construct(id=body.jobs[index].id, error=error)
+                for index, error in body.rejected.items()
+            ],
         )
     )
 
 
 def _observe_completions(completed: list[FinishedAttempt]) -> None:
-    metrics.COMPLETIONS.inc(len(completed))
-    for finished in completed:
+    # A replayed report was counted when it was first recorded.
+    fresh = [finished for finished in completed if not finished.replayed]
+    metrics.COMPLETIONS.inc(len(fresh))
+    for finished in fresh:
         if finished.ran_seconds is not None:
             metrics.RUN_TIME.observe(finished.ran_seconds)
 
@@ -151,7 +160,8 @@ async def fail(request: Request) -> Response:
     failed = await _store(request).fail(
         job_id, body.attempt, body.worker_id, body.error, body.retryable
     )
-    metrics.FAILURES.labels("retry" if failed.retry_scheduled else "failed").inc()
+    if not failed.replayed:  # a replayed report was counted when it was first recorded
+        metrics.FAILURES.labels("retry" if failed.retry_scheduled else "failed").inc()
     if failed.ran_seconds is not None:
         metrics.RUN_TIME.observe(failed.ran_seconds)
     return json_response(failed.job)

@@ -42,6 +42,10 @@ from worker_service.runners import REMEMBERED_FOR, RunnerSeen, runner_status
 
 QUERIES = load_queries(Path(__file__).with_name("queries.sql"))
 
+# The job_events kinds that record each outcome: what a replayed report is recognised by.
+COMPLETED_EVENTS = ["completed"]
+FAILED_EVENTS = ["retry_scheduled", "failed"]
+
 # Each report's statement; all bind the date range as $1 and $2, some bind more after it.
 REPORT_QUERIES: dict[ReportType, str] = {name: QUERIES[f"report_{name}"] for name in REPORT_TYPES}
 _REPORT_ARGUMENTS: dict[ReportType, tuple[object, ...]] = {"failures": (REPORT_ROW_CAP,)}
@@ -102,7 +106,7 @@ class WorkerStore:
         rows = await self._fast.fetch(
             QUERIES["job_claim"], worker_id, limit, _array(types), self._lease_seconds
         )
-        return [_claim(row) for row in rows]
+        return [_claim(row, self._lease_seconds) for row in rows]
 
     async def claim_limited(self, worker_id: str, limit: int, job_type: str) -> list[Claim]:
         """Lease up to `limit` jobs of a limited type to `worker_id`, within its controls as
@@ -112,14 +116,14 @@ class WorkerStore:
             rows = await connection.fetch(
                 QUERIES["job_claim_limited"], worker_id, limit, job_type, self._lease_seconds
             )
-        return [_claim(row) for row in rows]
+        return [_claim(row, self._lease_seconds) for row in rows]
 
     async def claim_of_types(self, worker_id: str, limit: int, types: Sequence[str]) -> list[Claim]:
         """As `claim`, for these types only, read type by type (see job_claim_of_types)."""
         rows = await self._fast.fetch(
             QUERIES["job_claim_of_types"], worker_id, limit, list(types), self._lease_seconds
         )
-        return [_claim(row) for row in rows]
+        return [_claim(row, self._lease_seconds) for row in rows]
 
     async def type_controls(self) -> list[TypeControlState]:
         """Every type, paused or limited or neither."""
@@ -148,8 +152,9 @@ class WorkerStore:
     async def complete(
         self, completions: Sequence[Completion], worker_id: str | None
     ) -> list[FinishedAttempt]:
-        """Complete the jobs still held by the attempt that ran them; the others are left
-        as they are (a batch answers them as conflicts)."""
+        """Complete the jobs still held by the attempt that ran them, and answer as completed
+        those whose completion by that attempt was recorded before (a replay); the others are
+        left as they are (a batch answers them as conflicts)."""
         rows = await self._durable.fetch(
             QUERIES["job_complete"],
             [completion.id for completion in completions],
@@ -157,7 +162,12 @@ class WorkerStore:
             [completion.result_json for completion in completions],
             worker_id,
         )
-        return [_finished(row) for row in rows]
+        finished = [_finished(row) for row in rows]
+        if len(finished) < len(completions):
+            done = {row["id"] for row in rows}
+            missed = [(c.id, c.attempt) for c in completions if c.id not in done]
+            finished += await self._replayed(missed, worker_id, COMPLETED_EVENTS)
+        return finished
 
     async def complete_one(self, completion: Completion, worker_id: str | None) -> FinishedAttempt:
         """Complete one job; raise JobNotFound or OutcomeRefused saying why not."""
@@ -186,9 +196,25 @@ class WorkerStore:
             self._retry_base,
             self._retry_max,
         )
-        if row is None:
-            raise await self._refusal(job_id, attempt)
-        return _finished(row)
+        if row is not None:
+            return _finished(row)
+        for replayed in await self._replayed([(job_id, attempt)], worker_id, FAILED_EVENTS):
+            return replayed
+        raise await self._refusal(job_id, attempt)
+
+    async def _replayed(
+        self, reports: Sequence[tuple[UUID, int | None]], worker_id: str | None, kinds: list[str]
+    ) -> list[FinishedAttempt]:
+        """The jobs among `reports` (id, attempt) whose outcome that attempt and runner already
+        recorded as one of `kinds`: a retry after a lost answer, which changes nothing."""
+        rows = await self._durable.fetch(
+            QUERIES["job_replayed_outcomes"],
+            [job_id for job_id, _attempt in reports],
+            [attempt for _job_id, attempt in reports],
+            worker_id,
+            kinds,
+        )
+        return [_finished(row, replayed=True) for row in rows]
 
     async def put_artifact(
         self, job_id: UUID, content_type: str, filename: str, content: bytes, attempt: int | None
@@ -315,15 +341,17 @@ class WorkerStore:
         await self._durable.fetchval(QUERIES["database_ping"])
 
 
-def _claim(row: asyncpg.Record) -> Claim:
-    """A claimed job as runners get it: its public fields and its type's timeout."""
+def _claim(row: asyncpg.Record, lease_seconds: float) -> Claim:
+    """A claimed job as runners get it: its public fields, its type's timeout, and how long its
+    lease lasts (a runner keeps its own deadline from it, on its own clock)."""
     job = public_fields(row)
     job["timeout_seconds"] = row["timeout_seconds"]
+    job["lease_seconds"] = lease_seconds
     return Claim(job, row["waited_seconds"])
 
 
-def _finished(row: asyncpg.Record) -> FinishedAttempt:
-    return FinishedAttempt(row["id"], row["status"], row["ran_seconds"], row)
+def _finished(row: asyncpg.Record, replayed: bool = False) -> FinishedAttempt:
+    return FinishedAttempt(row["id"], row["status"], row["ran_seconds"], row, replayed)
 
 
 def _array(values: Sequence[str] | None) -> list[str] | None:

@@ -6,11 +6,17 @@ so a NOTIFY that lands between its empty claim and its wait still wakes it.
 
 The same connection hears jobdeck_job_types, sent when a type's controls change, and tells
 whoever keeps the list of limited types (limited_types.py) to read it again.
+
+A LISTEN connection only ever reads, so one whose peer vanished (a half-open connection after a
+network fault) would never notice by itself: TCP keepalives close it within a minute, and
+ListenerCheck (listener_check.py) asks it a question every few seconds and replaces it when
+no answer comes. Whatever a reconnect attempt raises, it is logged and tried again.
 """
 
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
 
 import asyncpg
@@ -20,6 +26,12 @@ from jobdeck_db.sessions import server_settings
 CHANNEL = "jobdeck_jobs_pending"
 TYPES_CHANNEL = "jobdeck_job_types"
 logger = logging.getLogger("worker_service.wakeups")
+
+# Probes after 10 s of silence, 5 s apart, 3 unanswered: a dead peer is noticed within ~25 s
+# even between checks, and PostgreSQL (told the same) drops its side of the connection too.
+KEEPALIVE_IDLE_SECONDS = 10
+KEEPALIVE_INTERVAL_SECONDS = 5
+KEEPALIVE_COUNT = 3
 
 
 class JobsPendingListener:
@@ -62,9 +74,15 @@ class JobsPendingListener:
         connection = await asyncpg.connect(
             self._database_url,
             timeout=5,
-            server_settings=server_settings("jobdeck-worker-service-listener"),
+            server_settings=server_settings(
+                "jobdeck-worker-service-listener",
+                tcp_keepalives_idle=str(KEEPALIVE_IDLE_SECONDS),
+                tcp_keepalives_interval=str(KEEPALIVE_INTERVAL_SECONDS),
+                tcp_keepalives_count=str(KEEPALIVE_COUNT),
+            ),
         )
         try:
+            _keep_alive(connection)
             await connection.add_listener(CHANNEL, self._on_notify)
             await connection.add_listener(TYPES_CHANNEL, self._on_types_notify)
         except BaseException:
@@ -79,6 +97,21 @@ class JobsPendingListener:
             self._reconnecting.cancel()
         if self._connection is not None and not self._connection.is_closed():
             await self._connection.close()
+
+    async def check(self, answer_within: float) -> bool:
+        """Whether the LISTEN connection answers a query within `answer_within` seconds; one
+        that does not is closed, which starts a reconnect. False also while one is under way."""
+        connection = self._connection
+        if connection is None or connection.is_closed():
+            return False
+        try:
+            async with asyncio.timeout(answer_within):
+                await connection.fetchval("SELECT 1")
+        except Exception as error:  # no answer, or a broken one: either way, a new connection
+            logger.warning("LISTEN connection failed its check (%r); reconnecting", error)
+            connection.terminate()  # calls _on_connection_lost, which reconnects
+            return False
+        return True
 
     def _on_notify(self, *_: object) -> None:
         self.wake_all()
@@ -95,8 +128,8 @@ class JobsPendingListener:
         while not self._closed:
             try:
                 await self.start()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-                logger.warning("LISTEN connection lost; retrying in %.1fs: %s", delay, error)
+            except Exception as error:  # whatever it is, giving up would leave waiters asleep
+                logger.warning("LISTEN connection lost; retrying in %.1fs: %r", delay, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
@@ -105,3 +138,14 @@ class JobsPendingListener:
             self._on_types_changed()
             self.wake_all()
             return
+
+
+def _keep_alive(connection: asyncpg.Connection) -> None:
+    """TCP keepalives on our side of the connection (asyncpg has no option for them)."""
+    sock = connection._transport.get_extra_info("socket")
+    if sock is None or sock.family == socket.AF_UNIX:
+        return  # a Unix socket has no peer to lose
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL_SECONDS)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_COUNT)

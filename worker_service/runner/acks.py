@@ -17,11 +17,20 @@ from worker_service.runner.client import WorkerServiceClient, WorkerServiceUnava
 
 
 @dataclass(frozen=True, slots=True)
+class Acknowledged:
+    """What the service made of one slot's completions: the ids it recorded (the others were
+    no longer ours), and those whose result it refused to store, with why."""
+
+    recorded: set[UUID]
+    rejected: dict[UUID, str]
+
+
+@dataclass(frozen=True, slots=True)
 class AwaitingAck:
-    """One slot's completed jobs, and the future that slot awaits the recorded ids on."""
+    """One slot's completed jobs, and the future that slot awaits the service's answer on."""
 
     jobs: list[CompletedJob]
-    recorded: asyncio.Future[set[UUID]]
+    recorded: asyncio.Future[Acknowledged]
 
 
 class Acknowledger:
@@ -30,10 +39,10 @@ class Acknowledger:
         self._queue: deque[AwaitingAck] = deque()
         self._queued = asyncio.Event()
 
-    async def complete(self, jobs: list[CompletedJob]) -> set[UUID]:
-        """The ids among `jobs` that were recorded (the others were no longer ours).
-        Raises WorkerServiceUnavailable when the request carrying them failed."""
-        recorded: asyncio.Future[set[UUID]] = asyncio.get_running_loop().create_future()
+    async def complete(self, jobs: list[CompletedJob]) -> Acknowledged:
+        """What the service made of `jobs`. Raises WorkerServiceUnavailable when the request
+        carrying them failed."""
+        recorded: asyncio.Future[Acknowledged] = asyncio.get_running_loop().create_future()
         self._queue.append(AwaitingAck(jobs, recorded))
         self._queued.set()
         return await recorded
@@ -59,7 +68,7 @@ class Acknowledger:
 
     async def _send(self, batch: list[AwaitingAck]) -> None:
         try:
-            recorded = await self._client.complete_many(
+            answer = await self._client.complete_many(
                 [job for waiting in batch for job in waiting.jobs]
             )
         except WorkerServiceUnavailable as error:
@@ -67,6 +76,13 @@ class Acknowledger:
                 if not waiting.recorded.done():  # its slot may have been cancelled meanwhile
                     waiting.recorded.set_exception(error)
             return
+        recorded = set(answer.completed)
+        rejected = {job.id: job.error for job in answer.rejected}
         for waiting in batch:
             if not waiting.recorded.done():
-                waiting.recorded.set_result({job.id for job in waiting.jobs} & recorded)
+                ids = {job.id for job in waiting.jobs}
+                waiting.recorded.set_result(
+                    Acknowledged(
+                        ids & recorded, {id_: rejected[id_] for id_ in ids & rejected.keys()}
+                    )
+                )

@@ -33,6 +33,9 @@ from job_contract.worker_api import (
 from jobdeck_runtime import request_ids
 
 _JSON = {"Content-Type": "application/json"}
+# Reports and heartbeats are short requests: one that hangs (a half-open connection, say) is
+# given up after this and retried, instead of holding the runner for a long-poll's timeout.
+_SHORT_REQUEST = aiohttp.ClientTimeout(total=10)
 Answer = TypeVar("Answer", bound=BaseModel)
 
 
@@ -72,11 +75,11 @@ class WorkerServiceClient:
         _status, text = await self._send("POST", "/process", params=params, allow=(204,))
         return _parse(ClaimedJobs, text).jobs if text else []
 
-    async def complete_many(self, jobs: list[CompletedJob]) -> set[UUID]:
-        """Acknowledge a batch in one round trip; returns the ids that were recorded."""
+    async def complete_many(self, jobs: list[CompletedJob]) -> CompleteBatchAnswer:
+        """Acknowledge a batch in one round trip: which were recorded, and which refused."""
         body = CompleteBatchBody.model_construct(jobs=jobs, worker_id=self.worker_id)
         _status, text = await self._post("/complete", body)
-        return set(_parse(CompleteBatchAnswer, text).completed)
+        return _parse(CompleteBatchAnswer, text)
 
     async def fail(self, job_id: UUID, attempt: int, error: str, retryable: bool) -> bool:
         """Report a failed attempt; False when the service no longer counts it as ours."""
@@ -118,7 +121,12 @@ class WorkerServiceClient:
         self, path: str, body: BaseModel, allow: tuple[int, ...] = ()
     ) -> tuple[int, str]:
         return await self._send(
-            "POST", path, allow=allow, data=body.model_dump_json().encode(), headers=_JSON
+            "POST",
+            path,
+            allow=allow,
+            data=body.model_dump_json().encode(),
+            headers=_JSON,
+            timeout=_SHORT_REQUEST,
         )
 
     async def _send(

@@ -2,7 +2,11 @@
 
 `concurrency` slots each long-poll the worker service for up to `batch_size` jobs, run them,
 and report the outcomes; completions from all slots share requests (acks.py). One heartbeat
-task renews the leases of every job in flight and abandons those the service says are lost.
+task renews the leases of every job in flight and abandons those the service says are lost;
+another abandons those whose lease ran out on the runner's own clock (leases.py) because no
+heartbeat got through. An outcome whose answer was lost is sent again, backing off, while the
+lease may still hold (the job keeps being heartbeated meanwhile): the service answers a
+report it already recorded as a success, so a retry never runs or completes a job twice.
 
 On stop: no new claims; jobs in flight get `grace_seconds` to finish; whatever is still
 running then is failed back as retryable, so another runner picks it up at once.
@@ -13,11 +17,11 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
@@ -36,6 +40,7 @@ from worker_service.runner.client import (
 )
 from worker_service.runner.context import JobContext
 from worker_service.runner.handlers import PermanentFailure
+from worker_service.runner.leases import LocalLease
 from worker_service.runner.registry import HandlerRegistry
 from worker_service.runner.settings import RunnerSettings
 
@@ -54,6 +59,15 @@ def about_job(job: ClaimedJob) -> AbstractContextManager[None]:
 
 
 BUILTIN_TYPES = frozenset(JobType)
+# An unanswered report is sent again after 0.1 s, doubling up to 2 s: soon enough that a blip
+# costs little, sparse enough that a service on its way back is not swamped by every runner.
+REPORT_RETRY_FIRST_SECONDS = 0.1
+REPORT_RETRY_MAX_SECONDS = 2.0
+# How often leases are checked against the runner's clock, at most (the heartbeat interval
+# when shorter): a job is abandoned within this of its lease running out.
+LEASE_CHECK_SECONDS = 0.5
+
+Answer = TypeVar("Answer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +84,11 @@ JobOutcome = CompletedJob | JobFailed
 
 
 class Running(NamedTuple):
-    """A claimed job and the task running its handler."""
+    """A claimed job, the task running its handler, and its lease as this runner sees it."""
 
     job: ClaimedJob
     task: asyncio.Task[JobOutcome]
+    lease: LocalLease
 
 
 class Runner:
@@ -106,6 +121,7 @@ class Runner:
         self._no_op = no_op
         self._acks = Acknowledger(client)
         self._stopping = asyncio.Event()
+        self._grace_over = False  # stopping, and the grace period has passed: retry no more
         self._in_flight: dict[UUID, Running] = {}
         self.processed = 0
         self.refused: TokenRefused | None = None
@@ -123,11 +139,12 @@ class Runner:
             self._claim_options.types or "any",
         )
         heartbeat = asyncio.create_task(self._heartbeat_forever())
+        lease_watch = asyncio.create_task(self._watch_leases())
         acknowledger = asyncio.create_task(self._acks.run())
         slots = [asyncio.create_task(self._slot()) for _ in range(self._concurrency)]
         await self._stopping.wait()
         await self._drain(slots)
-        for task in (heartbeat, acknowledger):
+        for task in (heartbeat, lease_watch, acknowledger):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -176,34 +193,83 @@ class Runner:
     # --- running --------------------------------------------------------------------------
 
     async def _run_batch(self, jobs: list[ClaimedJob]) -> None:
-        batch = [Running(job, asyncio.create_task(self.execute(job))) for job in jobs]
+        heard_at = asyncio.get_running_loop().time()
+        batch = [
+            Running(
+                job,
+                asyncio.create_task(self.execute(job)),
+                LocalLease.heard_at(job.lease_seconds, heard_at),
+            )
+            for job in jobs
+        ]
         for running in batch:
             self._in_flight[running.job.id] = running
         await asyncio.wait([running.task for running in batch])
-        completed: list[CompletedJob] = []
-        for job, task in batch:
-            if task.cancelled():
+        completed: list[tuple[Running, CompletedJob]] = []
+        for running in batch:
+            if running.task.cancelled():
                 continue  # abandoned: its lease was lost, or it was failed back on shutdown
-            outcome = task.result()
+            outcome = running.task.result()
             if isinstance(outcome, CompletedJob):
-                completed.append(outcome)
+                completed.append((running, outcome))
             else:
-                with about_job(job):
-                    await self._report(
-                        self._client.fail(job.id, job.attempts, outcome.error, outcome.retryable)
-                    )
+                await self._report_failure(running, outcome)
         if completed:
-            await self._report(self._acks.complete(completed))
+            await self._acknowledge(completed)
+        # Only now: until its outcome is answered, each job's lease is heartbeated.
         for running in batch:
             self._in_flight.pop(running.job.id, None)
         self.processed += len(batch)
 
-    async def _report(self, call: Awaitable[object]) -> None:
-        # If the service is away the outcome is lost, and the lease brings the job back.
-        try:
-            await call
-        except WorkerServiceUnavailable as error:
-            logger.warning("could not report an outcome: %s", error)
+    async def _acknowledge(self, completed: list[tuple[Running, CompletedJob]]) -> None:
+        acknowledged = await self._until_answered(
+            [running for running, _job in completed],
+            lambda: self._acks.complete([job for _running, job in completed]),
+        )
+        if acknowledged is None:
+            return
+        for running, _job in completed:
+            refusal = acknowledged.rejected.get(running.job.id)
+            if refusal is not None:
+                # Sending it again would be refused again: this attempt failed for good.
+                failure = JobFailed(f"its result cannot be stored: {refusal}", retryable=False)
+                await self._report_failure(running, failure)
+
+    async def _report_failure(self, running: Running, outcome: JobFailed) -> None:
+        job = running.job
+        with about_job(job):
+            await self._until_answered(
+                [running],
+                lambda: self._client.fail(job.id, job.attempts, outcome.error, outcome.retryable),
+            )
+
+    async def _until_answered(
+        self, reporting: list[Running], send: Callable[[], Awaitable[Answer]]
+    ) -> Answer | None:
+        """send() until the service answers, backing off, while the lease of any job in
+        `reporting` may still hold; None when it never answered. A refused token ends it at
+        once: the slots stop the runner for that."""
+        loop = asyncio.get_running_loop()
+        delay = REPORT_RETRY_FIRST_SECONDS
+        while True:
+            deadline = max(running.lease.deadline for running in reporting)
+            try:
+                async with asyncio.timeout_at(deadline if deadline < float("inf") else None):
+                    return await send()
+            except TokenRefused as refusal:
+                logger.error("could not report an outcome: %s", refusal)
+                return None
+            except (WorkerServiceUnavailable, TimeoutError) as error:
+                now = loop.time()
+                if self._grace_over or all(running.lease.gone(now) for running in reporting):
+                    # Another runner may have the jobs now; the rescuer brings back the rest.
+                    ids = ", ".join(str(running.job.id) for running in reporting)
+                    why = "stopping" if self._grace_over else "the lease ran out"
+                    logger.warning("gave up reporting on %s: %s (%r)", ids, why, error)
+                    return None
+                logger.warning("could not report an outcome (%r); again in %.1fs", error, delay)
+                await asyncio.sleep(min(delay, max(deadline - now, 0)))
+                delay = min(delay * 2, REPORT_RETRY_MAX_SECONDS)
 
     async def execute(self, job: ClaimedJob) -> JobOutcome:
         """Run one claimed job's handler and turn whatever happens into its outcome."""
@@ -283,25 +349,46 @@ class Runner:
     # --- leases ---------------------------------------------------------------------------
 
     async def _heartbeat_forever(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            sent_at = loop.time()
+            held = list(self._in_flight)
             try:
-                lost = await self._client.heartbeat(
-                    list(self._in_flight), self.processed, stopping=False
-                )
+                lost = await self._client.heartbeat(held, self.processed, stopping=False)
             except WorkerServiceUnavailable as error:
                 logger.warning("heartbeat failed: %s", error)
-                lost = set()
-            for job_id in lost:
-                running = self._in_flight.get(job_id)
-                if running is None or running.task.done():
+            else:
+                for job_id in held:
+                    running = self._in_flight.get(job_id)
+                    if running is None:
+                        continue  # reported and forgotten while the heartbeat was on its way
+                    if job_id not in lost:
+                        running.lease.renew(sent_at)
+                        continue
+                    running.lease.lost = True
+                    if not running.task.done():
+                        # Someone else may already be running it: stop, and report nothing.
+                        self._abandon(running, "lost the lease of job %s; abandoning it")
                     # Finished while the heartbeat was on its way: acknowledged already, or
                     # about to be, and the fencing check decides whether that still counts.
-                    continue
-                # Someone else may already be running it: stop, and report nothing.
-                with about_job(running.job):
-                    logger.warning("lost the lease of job %s; abandoning it", job_id)
-                running.task.cancel()
             await asyncio.sleep(self._settings.heartbeat_interval_seconds)
+
+    async def _watch_leases(self) -> None:
+        """Abandon jobs whose lease ran out with no renewal heard: heartbeats are not getting
+        through, and the rescuer may already have handed the job to another runner."""
+        loop = asyncio.get_running_loop()
+        every = min(self._settings.heartbeat_interval_seconds, LEASE_CHECK_SECONDS)
+        while True:
+            await asyncio.sleep(every)
+            now = loop.time()
+            for running in list(self._in_flight.values()):
+                if not running.task.done() and running.lease.gone(now):
+                    self._abandon(running, "the lease of job %s ran out unrenewed; abandoning it")
+
+    def _abandon(self, running: Running, message: str) -> None:
+        with about_job(running.job):
+            logger.warning(message, running.job.id)
+        running.task.cancel()
 
     # --- stopping -------------------------------------------------------------------------
 
@@ -310,15 +397,19 @@ class Runner:
         _done, unfinished = await asyncio.wait(slots, timeout=self._settings.shutdown_grace_seconds)
         if not unfinished:
             return
+        self._grace_over = True
         leftovers = list(self._in_flight.values())
         for running in leftovers:
             running.task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
-        for job, _task in leftovers:
+        for job, _task, _lease in leftovers:
             with about_job(job):
                 logger.info("failing back job %s: shutting down before it finished", job.id)
-                await self._report(
-                    self._client.fail(
+                # One try: a runner told to stop does not linger, and if this is lost the lease
+                # brings the job back all the same.
+                try:
+                    await self._client.fail(
                         job.id, job.attempts, "runner shut down before finishing", retryable=True
                     )
-                )
+                except WorkerServiceUnavailable as error:
+                    logger.warning("could not fail back job %s: %s", job.id, error)

@@ -211,6 +211,7 @@ async def test_batch_complete_acknowledges_held_jobs_and_lists_conflicts(
     assert response.json() == {
         "completed": [jobs[0]["id"], jobs[1]["id"]],
         "conflicts": [stale["id"], unknown["id"]],
+        "rejected": [],
     }
     assert await db.fetchval("SELECT status FROM jobs WHERE id = $1", jobs[2]["id"]) == "processing"
 

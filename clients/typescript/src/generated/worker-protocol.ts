@@ -27,7 +27,9 @@ export interface paths {
          *     With `limit` (≤ 100) up to that many jobs are claimed, and the answer is always 200
          *     `{"jobs": [...]}` (empty when nothing was claimable), each the whole job.
          *
-         *     Send each job's `attempts` back as `attempt` when reporting on it (fencing).
+         *     Send each job's `attempts` back as `attempt` when reporting on it (fencing). `lease_seconds`
+         *     says how long the lease lasts from the claim and from each heartbeat renewing it: a runner
+         *     that heard no renewal for that long should stop the job, as someone else may have it.
          *
          *     **Access**: runner.
          */
@@ -78,7 +80,11 @@ export interface paths {
          * Report up to 100 jobs done in one round trip
          * @description Each job is guarded as `POST /complete/{job_id}` guards one (fencing with its
          *     `attempt`). Those that could not be completed (unknown, not `processing`, another attempt, held
-         *     by another runner) are listed in `conflicts` and left as they are.
+         *     by another runner) are listed in `conflicts` and left as they are. One already completed by the
+         *     same attempt and runner (the batch sent again after a lost answer) is listed in `completed`, and
+         *     changes nothing. A job whose `result` cannot be stored (too large, NaN, NUL) is listed in
+         *     `rejected` with why, and left `processing`: the others are completed all the same, and failing
+         *     that one is up to the runner.
          *
          *     **Access**: runner.
          */
@@ -104,7 +110,9 @@ export interface paths {
          *     claimable again after an exponential back-off (`scheduled_for`); otherwise it is `failed` for
          *     good. `error` is kept as the job's last error.
          *
-         *     **Fencing** as for `POST /complete/{job_id}`: another attempt's report is refused (409).
+         *     **Fencing** as for `POST /complete/{job_id}`: another attempt's report is refused (409). A
+         *     failure the service already recorded for the same job, attempt and runner (sent again after a
+         *     lost answer) is answered 200 with the job as it is now, and changes nothing.
          *
          *     **Access**: runner.
          */
@@ -322,6 +330,12 @@ export interface components {
              * @default null
              */
             timeout_seconds: number | null;
+            /**
+             * Lease Seconds
+             * @description How long the lease lasts from the claim, and from each heartbeat that renews it: past that, without a renewal, the job may be someone else's
+             * @default null
+             */
+            lease_seconds: number | null;
         };
         /**
          * ClaimedJobs
@@ -337,8 +351,18 @@ export interface components {
             completed: string[];
             /** Conflicts */
             conflicts: string[];
+            /**
+             * Rejected
+             * @description Jobs left as they were because their result cannot be stored
+             * @default []
+             */
+            rejected: components["schemas"]["RejectedResult"][];
         };
-        /** CompleteBatchBody */
+        /**
+         * CompleteBatchBody
+         * @description Each job's result is checked on its own: one that cannot be stored is answered in
+         *     `rejected` (and its job left as it is), not a 422 that would refuse the whole batch.
+         */
         CompleteBatchBody: {
             /** Jobs */
             jobs: components["schemas"]["CompletedJob"][];
@@ -547,6 +571,22 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "pending" | "processing" | "completed" | "failed" | "cancelled";
+        /**
+         * RejectedResult
+         * @description A job of a batch whose result cannot be stored: failing it is up to the runner.
+         */
+        RejectedResult: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Error
+             * @description Why the result was refused
+             */
+            error: string;
+        };
         /**
          * ReportRows
          * @description GET /report-data/{report_type}: the rows a report is built from, one object each.
@@ -903,7 +943,8 @@ export interface operations {
                      *       "completed": [
                      *         "5d0f6c2e-3b1a-4f7e-9c5d-2a8b7e6f1c34"
                      *       ],
-                     *       "conflicts": []
+                     *       "conflicts": [],
+                     *       "rejected": []
                      *     }
                      */
                     "application/json": components["schemas"]["CompleteBatchAnswer"];
