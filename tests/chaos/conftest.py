@@ -132,9 +132,11 @@ async def chaos_type(api: httpx.AsyncClient) -> None:
     await register_type(api, JOB_TYPE, {"schema": {"type": "object"}})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chaos_workers(database_url: str) -> Iterator[list[str]]:
-    """Two worker services on the test database, as a deployment with two replicas."""
+    """Two worker services on the test database, as a deployment with two replicas. Gone
+    after the chaos tests: their rescuer (every 0.5 s), deliverer and scheduler would
+    otherwise act behind the backs of the tests that follow on the same database."""
     env = {"DATABASE_URL": database_url, **WORKER_ENV}
     with ExitStack() as stack:
         yield [
