@@ -10,7 +10,7 @@ TS := clients/typescript
 TS_STAMP := $(TS)/dist/.built
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast chaos chromium lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
+.PHONY: help install run test test-fast chaos chromium faketime lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,7 +47,7 @@ ts-protocol: install  ## regenerate the TypeScript runner's protocol types from 
 run: install  ## start PostgreSQL (embedded unless DATABASE_URL), migrate, start every service
 	$(BIN)/python -m devstack
 
-test: install chromium  ## the whole test suite against a real PostgreSQL
+test: install chromium faketime  ## the whole test suite against a real PostgreSQL
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's Chromium (never `playwright install`, which cannot download).
@@ -61,10 +61,21 @@ chromium:
 			exit 1; \
 		fi; }
 
-test-fast: install  ## the suite without the browser tests (no Chromium needed)
+# The chaos suite runs a runner whose clock is an hour off under Debian's faketime.
+faketime:
+	@command -v faketime >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's faketime for the chaos suite's runner clock"; \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends faketime; \
+		else \
+			echo "the chaos suite needs faketime: sudo apt-get install faketime"; \
+			exit 1; \
+		fi; }
+
+test-fast: install faketime  ## the suite without the browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -m "not browser"
 
-chaos: install  ## the chaos suite alone, at scale, ending with its figures table (README: Reliability)
+chaos: install faketime  ## the chaos suite alone, at scale, ending with its figures table (README: Reliability)
 	CHAOS_SCALE=big $(BIN)/python -m pytest tests/chaos -m chaos -p no:cacheprovider
 
 lint: install  ## ruff lint and format check; tsc and prettier on clients/typescript
