@@ -18,7 +18,9 @@ import httpx
 import pytest
 
 from devstack import processes
+from devstack.databases import migrated_database
 from jobdeck_access.roles import Role
+from tests.access import create_tokens
 from tests.chaos.handlers import JOB_TYPE, RUN_LOG
 from tests.chaos.ledger import Audit
 from tests.factories import register_type
@@ -212,3 +214,38 @@ async def fleet(tokens: dict[Role, str], tmp_path: Path) -> AsyncIterator[Fleet]
         yield runners
     finally:
         runners.kill_all()
+
+
+# --- the lifecycle model's own database and services (scenarios 8 and 9) --------------------
+
+# Hour-long leases and back-offs, and a rescuer that waits as long: time passes only when a
+# test says so, and no other service's rescuer acts on the model's jobs.
+HOUR = "3600"
+
+
+@pytest.fixture(scope="session")
+def model_database_url(server_url: str) -> Iterator[str]:
+    with migrated_database(server_url, "jobdeck_model") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def model_services(model_database_url: str) -> Iterator[tuple[str, str]]:
+    """The producer API and a worker service on the model's database (tests/chaos/lifecycle.py)."""
+    env = {
+        "DATABASE_URL": model_database_url,
+        "DB_POOL_SIZE": "2",
+        "LEASE_SECONDS": HOUR,
+        "RETRY_BASE_DELAY_SECONDS": HOUR,
+        "RESCUE_INTERVAL_SECONDS": HOUR,
+    }
+    with (
+        uvicorn_server("producer_api.main:app", env) as producer_url,
+        uvicorn_server("worker_service.main:app", env) as worker_url,
+    ):
+        yield producer_url, worker_url
+
+
+@pytest.fixture(scope="session")
+async def model_tokens(model_database_url: str) -> dict[Role, str]:
+    return await create_tokens(model_database_url, prefix="model")

@@ -1,10 +1,11 @@
 """Scenario 7 (its clock half): two real runner processes whose wall clocks are an hour off,
 one ahead and one behind, under Debian's `faketime` (libfaketime, preloaded into the runner's
 Python; the environment `faketime` would give it is set on the runner itself, so the runner
-stays our child and SIGTERM reaches it: the `faketime` command does not pass signals on). Leases, back-offs and completions still follow the database's clock: a job that
-outlives a lease keeps it by heartbeats and is never rescued, each retry waits its back-off
-by the database's clock (not an hour more or less), and every claim and completion is stamped
-with the database's time.
+stays our child and SIGTERM reaches it: the `faketime` command does not pass signals on).
+Leases, back-offs and completions still follow the database's clock: a job that outlives a
+lease keeps it by heartbeats and is never rescued, each retry waits its back-off by the
+database's clock (not an hour more or less), and every claim and completion is stamped with
+the database's time.
 
 `faketime` comes from Debian: `make test` and `make chaos` install it when missing (as root;
 otherwise they say which command to run).
@@ -90,7 +91,8 @@ async def test_runners_an_hour_off_keep_to_the_database_clock(
     report = await audit(db, fleet.run_log)
     report.assert_sound()
     assert report.rescued == 0
-    assert await db.fetchval("SELECT max(attempts) FROM jobs WHERE payload->>'fail_times' = '0'") == 1
+    long_attempts = "SELECT max(attempts) FROM jobs WHERE payload->>'fail_times' = '0'"
+    assert await db.fetchval(long_attempts) == 1
     # Back-offs: each retry was claimed after its delay by the database's clock, not an hour
     # off either way.
     waits = await db.fetch(
