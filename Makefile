@@ -50,27 +50,24 @@ run: install  ## start PostgreSQL (embedded unless DATABASE_URL), migrate, start
 test: install chromium faketime  ## the whole test suite against a real PostgreSQL
 	$(BIN)/python -m pytest
 
+# $(call debian_tool,COMMAND,WHY,ADVICE): install Debian's package COMMAND when it is missing,
+# as root; else stop and say which command to run (and ADVICE).
+debian_tool = @command -v $(1) >/dev/null 2>&1 || { \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's $(1) for $(2)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(1); \
+	else \
+		echo "$(2) need $(1): sudo apt-get install $(1)$(3)"; \
+		exit 1; \
+	fi; }
+
 # The browser tests drive Debian's Chromium (never `playwright install`, which cannot download).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing Debian's chromium for the browser tests"; \
-			apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
-		else \
-			echo "the browser tests need Chromium: sudo apt-get install chromium (or: make test-fast)"; \
-			exit 1; \
-		fi; }
+	$(call debian_tool,chromium,the browser tests, (or: make test-fast))
 
-# The chaos suite runs a runner whose clock is an hour off under Debian's faketime.
+# The chaos suite runs runners whose clocks are an hour off under Debian's faketime.
 faketime:
-	@command -v faketime >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing Debian's faketime for the chaos suite's runner clock"; \
-			apt-get update -qq && apt-get install -y -qq --no-install-recommends faketime; \
-		else \
-			echo "the chaos suite needs faketime: sudo apt-get install faketime"; \
-			exit 1; \
-		fi; }
+	$(call debian_tool,faketime,the chaos suite's runner clocks,)
 
 test-fast: install faketime  ## the suite without the browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -m "not browser"

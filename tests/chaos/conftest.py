@@ -9,13 +9,14 @@ import os
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 
 from devstack import processes
 from devstack.databases import migrated_database
@@ -42,6 +43,32 @@ WORKER_ENV = {
 def sized(ci: int, big: int) -> int:
     """`ci` in `make test`, `big` in `make chaos`."""
     return big if BIG else ci
+
+
+def machine_settings(examples: int, steps: int) -> settings:
+    """For a state machine driving the real services (scenarios 8 and 9)."""
+    return settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        derandomize=not BIG,
+        # Shrinking a failure through real services can take many minutes: CI shows the
+        # failing steps as found; `make chaos` shrinks them.
+        phases=list(Phase) if BIG else [phase for phase in Phase if phase != Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+@contextmanager
+def backing_off_worker(database_url: str, retry_base_delay: float) -> Iterator[str]:
+    """A worker service whose retries wait `retry_base_delay` seconds (±20 % jitter) first."""
+    env = {
+        "DATABASE_URL": database_url,
+        **WORKER_ENV,
+        "RETRY_BASE_DELAY_SECONDS": str(retry_base_delay),
+    }
+    with uvicorn_server("worker_service.main:app", env) as url:
+        yield url
 
 
 # --- the figures table --------------------------------------------------------------------

@@ -143,6 +143,11 @@ class JobsTable:
         rows = self.run(self.db.fetch("SELECT id, status, attempts, locked_by FROM jobs"))
         return {str(row["id"]): (row["status"], row["attempts"], row["locked_by"]) for row in rows}
 
+    def assert_as_modelled(self, jobs: dict[str, ModelJob]) -> None:
+        """Every job in the table, and none else, with the status, attempts and holder the
+        model says."""
+        assert self.rows() == {job_id: job.row for job_id, job in jobs.items()}
+
     def close(self) -> None:
         self.run(self.db.close())
         self.loop.close()

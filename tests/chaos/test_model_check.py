@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -27,7 +26,7 @@ from hypothesis.stateful import (
 from job_contract.jobs import JobPublic
 from jobdeck_access.roles import Role
 from tests.access import bearer
-from tests.chaos.conftest import BIG, sized
+from tests.chaos.conftest import machine_settings, sized
 from tests.chaos.lifecycle import JobsTable, ModelJob, Outcome, first_claimable
 from tests.factories import notification_job
 from worker_service.rescuer import Rescuer
@@ -39,7 +38,6 @@ RUNNERS = ["runner-a", "runner-b"]
 # More examples with CHAOS_MODEL_EXAMPLES (make chaos sets it high).
 EXAMPLES = int(os.environ.get("CHAOS_MODEL_EXAMPLES", sized(12, 100)))
 STEPS = 30
-PHASES = list(Phase)
 
 
 class Lifecycle(RuleBasedStateMachine):
@@ -179,7 +177,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     @invariant()
     def every_job_is_as_the_model_says(self) -> None:
-        assert self.table.rows() == {job_id: job.row for job_id, job in self.jobs.items()}
+        self.table.assert_as_modelled(self.jobs)
 
 
 def test_the_lifecycle_matches_the_model(
@@ -195,14 +193,5 @@ def test_the_lifecycle_matches_the_model(
         Lifecycle.database_url = model_database_url
         run_state_machine_as_test(
             Lifecycle,
-            settings=settings(
-                max_examples=EXAMPLES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                derandomize=not BIG,
-                # Shrinking a failure through real services can take many minutes: CI shows
-                # the failing steps as found; `make chaos` shrinks them.
-                phases=PHASES if BIG else [phase for phase in PHASES if phase != Phase.shrink],
-                suppress_health_check=list(HealthCheck),
-            ),
+            settings=machine_settings(EXAMPLES, STEPS),
         )

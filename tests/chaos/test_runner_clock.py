@@ -20,27 +20,29 @@ from functools import partial
 import asyncpg
 import pytest
 
-from tests.chaos.conftest import LEASE_SECONDS, WORKER_ENV, Fleet, insert_chaos_jobs
+from tests.chaos.conftest import (
+    FIGURES,
+    LEASE_SECONDS,
+    Figure,
+    Fleet,
+    backing_off_worker,
+    insert_chaos_jobs,
+    sized,
+)
 from tests.chaos.ledger import audit
 from tests.eventually import value_becomes
-from tests.servers import uvicorn_server
 
 pytestmark = pytest.mark.chaos
 
 CLOCKS = {"+1h": timedelta(hours=1), "-1h": timedelta(hours=-1)}
 RETRY_BASE_DELAY = 1.0  # ±20 % jitter: at least 0.8 s
-RETRIED, LONG = 10, 2
+RETRIED, LONG = sized(10, 200), sized(2, 10)
 COMPLETED = "SELECT count(*) FROM jobs WHERE status = 'completed'"
 
 
 @pytest.fixture(scope="module")
 def backing_off_worker_url(database_url: str) -> Iterator[str]:
-    env = {
-        "DATABASE_URL": database_url,
-        **WORKER_ENV,
-        "RETRY_BASE_DELAY_SECONDS": str(RETRY_BASE_DELAY),
-    }
-    with uvicorn_server("worker_service.main:app", env) as url:
+    with backing_off_worker(database_url, RETRY_BASE_DELAY) as url:
         yield url
 
 
@@ -112,3 +114,4 @@ async def test_runners_an_hour_off_keep_to_the_database_clock(
         finished_at,
     )
     assert outside == 0
+    FIGURES.append(Figure("7 runner clocks ±1 h (faketime)", "2 clocks off", report, "-", None))
