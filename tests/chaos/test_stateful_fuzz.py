@@ -16,6 +16,7 @@ accepts): what they hold decides the claim order, which the model must know.
 import copy
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 import pytest
 import schemathesis
@@ -141,6 +142,14 @@ def without_slashes(parameters: dict[str, Any] | None, name: str) -> None:
         parameters[name] = parameters[name].replace("/", "-")
 
 
+def as_job_id(value: object) -> str | None:
+    """A job id as the model keys it (and the services answer it), however it was spelled."""
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        return None
+
+
 def sent_body(case: Case) -> dict[str, Any]:
     """The JSON object the request sent: none at all reads as an empty one (all optional)."""
     return case.body if isinstance(case.body, dict) else {}
@@ -199,8 +208,8 @@ class Workflow(schemathesis.openapi.from_dict(workflow_document()).as_state_mach
     def follow_the_model(self, case: Case, response: Response) -> None:
         """Move the model as the request should have, and hold the answer to it."""
         status = response.status_code
-        job_id = (case.path_parameters or {}).get("job_id")
-        if job_id is not None and str(job_id) in self.jobs:
+        job_id = as_job_id((case.path_parameters or {}).get("job_id"))
+        if job_id in self.jobs:
             assert status != 404, f"{case.operation.label}: a job of the model is not found"
         if status not in (200, 201, 204, 409):
             return  # refused: the invariant checks that nothing changed
@@ -216,7 +225,7 @@ class Workflow(schemathesis.openapi.from_dict(workflow_document()).as_state_mach
                 assert created["id"] in self.jobs, created
             return  # 409: the key again with another body, nothing created
         assert job_id is not None
-        job = self.jobs[str(job_id)]
+        job = self.jobs[job_id]
         label = f"{case.method} {case.operation.path}"
         if case.method == "GET":
             answered = response.json()
@@ -260,7 +269,7 @@ class Workflow(schemathesis.openapi.from_dict(workflow_document()).as_state_mach
     def heartbeat(self, case: Case, response: Response) -> None:
         # The runner as the service read it from the path it was sent (percent-decoded).
         runner = unquote(urlsplit(response.request.url).path.split("/")[-2])
-        sent = [str(job_id) for job_id in sent_body(case).get("jobs", [])]
+        sent = [as_job_id(job_id) for job_id in sent_body(case).get("jobs", [])]
         lost = {
             job_id
             for job_id in sent
