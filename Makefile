@@ -10,7 +10,7 @@ TS := clients/typescript
 TS_STAMP := $(TS)/dist/.built
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast chaos chromium lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
+.PHONY: help install run test test-fast chaos chromium faketime lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,24 +47,32 @@ ts-protocol: install  ## regenerate the TypeScript runner's protocol types from 
 run: install  ## start PostgreSQL (embedded unless DATABASE_URL), migrate, start every service
 	$(BIN)/python -m devstack
 
-test: install chromium  ## the whole test suite against a real PostgreSQL
+test: install chromium faketime  ## the whole test suite against a real PostgreSQL
 	$(BIN)/python -m pytest
+
+# $(call debian_tool,COMMAND,WHY,ADVICE): install Debian's package COMMAND when it is missing,
+# as root; else stop and say which command to run (and ADVICE).
+debian_tool = @command -v $(1) >/dev/null 2>&1 || { \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's $(1) for $(2)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(1); \
+	else \
+		echo "$(2) need $(1): sudo apt-get install $(1)$(3)"; \
+		exit 1; \
+	fi; }
 
 # The browser tests drive Debian's Chromium (never `playwright install`, which cannot download).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing Debian's chromium for the browser tests"; \
-			apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
-		else \
-			echo "the browser tests need Chromium: sudo apt-get install chromium (or: make test-fast)"; \
-			exit 1; \
-		fi; }
+	$(call debian_tool,chromium,the browser tests, (or: make test-fast))
 
-test-fast: install  ## the suite without the browser tests (no Chromium needed)
+# The chaos suite runs runners whose clocks are an hour off under Debian's faketime.
+faketime:
+	$(call debian_tool,faketime,the chaos suite's runner clocks,)
+
+test-fast: install faketime  ## the suite without the browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -m "not browser"
 
-chaos: install  ## the chaos suite alone, at scale, ending with its figures table (README: Reliability)
+chaos: install faketime  ## the chaos suite alone, at scale, ending with its figures table (README: Reliability)
 	CHAOS_SCALE=big $(BIN)/python -m pytest tests/chaos -m chaos -p no:cacheprovider
 
 lint: install  ## ruff lint and format check; tsc and prettier on clients/typescript

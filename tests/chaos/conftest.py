@@ -9,16 +9,19 @@ import os
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 
 from devstack import processes
+from devstack.databases import migrated_database
 from jobdeck_access.roles import Role
+from tests.access import create_tokens
 from tests.chaos.handlers import JOB_TYPE, RUN_LOG
 from tests.chaos.ledger import Audit
 from tests.factories import register_type
@@ -40,6 +43,32 @@ WORKER_ENV = {
 def sized(ci: int, big: int) -> int:
     """`ci` in `make test`, `big` in `make chaos`."""
     return big if BIG else ci
+
+
+def machine_settings(examples: int, steps: int) -> settings:
+    """For a state machine driving the real services (scenarios 8 and 9)."""
+    return settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        derandomize=not BIG,
+        # Shrinking a failure through real services can take many minutes: CI shows the
+        # failing steps as found; `make chaos` shrinks them.
+        phases=list(Phase) if BIG else [phase for phase in Phase if phase != Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+@contextmanager
+def backing_off_worker(database_url: str, retry_base_delay: float) -> Iterator[str]:
+    """A worker service whose retries wait `retry_base_delay` seconds (±20 % jitter) first."""
+    env = {
+        "DATABASE_URL": database_url,
+        **WORKER_ENV,
+        "RETRY_BASE_DELAY_SECONDS": str(retry_base_delay),
+    }
+    with uvicorn_server("worker_service.main:app", env) as url:
+        yield url
 
 
 # --- the figures table --------------------------------------------------------------------
@@ -214,3 +243,38 @@ async def fleet(tokens: dict[Role, str], tmp_path: Path) -> AsyncIterator[Fleet]
         yield runners
     finally:
         runners.kill_all()
+
+
+# --- the lifecycle model's own database and services (scenarios 8 and 9) --------------------
+
+# Hour-long leases and back-offs, and a rescuer that waits as long: time passes only when a
+# test says so, and no other service's rescuer acts on the model's jobs.
+HOUR = "3600"
+
+
+@pytest.fixture(scope="session")
+def model_database_url(server_url: str) -> Iterator[str]:
+    with migrated_database(server_url, "jobdeck_model") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def model_services(model_database_url: str) -> Iterator[tuple[str, str]]:
+    """The producer API and a worker service on the model's database (tests/chaos/lifecycle.py)."""
+    env = {
+        "DATABASE_URL": model_database_url,
+        "DB_POOL_SIZE": "2",
+        "LEASE_SECONDS": HOUR,
+        "RETRY_BASE_DELAY_SECONDS": HOUR,
+        "RESCUE_INTERVAL_SECONDS": HOUR,
+    }
+    with (
+        uvicorn_server("producer_api.main:app", env) as producer_url,
+        uvicorn_server("worker_service.main:app", env) as worker_url,
+    ):
+        yield producer_url, worker_url
+
+
+@pytest.fixture(scope="session")
+async def model_tokens(model_database_url: str) -> dict[Role, str]:
+    return await create_tokens(model_database_url, prefix="model")

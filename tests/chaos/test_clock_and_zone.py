@@ -15,11 +15,15 @@ from devstack.databases import migrated_database
 from jobdeck_access.roles import Role
 from jobdeck_db import urls
 from tests.access import create_tokens
-from tests.chaos.conftest import WORKER_ENV, Fleet, insert_chaos_jobs, register_chaos_type
+from tests.chaos.conftest import (
+    Fleet,
+    backing_off_worker,
+    insert_chaos_jobs,
+    register_chaos_type,
+)
 from tests.chaos.handlers import JOB_TYPE
 from tests.chaos.ledger import audit
 from tests.eventually import value_becomes
-from tests.servers import uvicorn_server
 
 pytestmark = pytest.mark.chaos
 
@@ -47,12 +51,7 @@ def zoned_database_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def zoned_worker_url(zoned_database_url: str) -> Iterator[str]:
-    env = {
-        "DATABASE_URL": zoned_database_url,
-        **WORKER_ENV,
-        "RETRY_BASE_DELAY_SECONDS": str(RETRY_BASE_DELAY),
-    }
-    with uvicorn_server("worker_service.main:app", env) as url:
+    with backing_off_worker(zoned_database_url, RETRY_BASE_DELAY) as url:
         yield url
 
 
