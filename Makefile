@@ -10,7 +10,7 @@ TS := clients/typescript
 TS_STAMP := $(TS)/dist/.built
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast chaos chromium faketime lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
+.PHONY: help install run test test-fast test-server chaos chromium faketime lint format typecheck migrate seed bench bench-worker lock clean ts-protocol
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -71,6 +71,20 @@ faketime:
 
 test-fast: install faketime  ## the suite without the browser tests (no Chromium needed)
 	$(BIN)/python -m pytest -m "not browser"
+
+# What depends on the server's version: every SQL block prepared, the migrations down and up, and
+# the API and worker flows whose statements do the work. The rest (access tables, hostile input,
+# pages, the browser, the runners' handlers) reads the same on any server: `make test` runs it.
+SERVER_TESTS := tests/integration/test_queries_parse.py tests/integration/test_database_lifecycle.py \
+	tests/integration/worker tests/integration/test_create_jobs.py tests/integration/test_list_jobs.py \
+	tests/integration/test_job_types.py tests/integration/test_job_actions.py \
+	tests/integration/test_stats_and_meta.py tests/integration/test_session_timezone.py \
+	tests/integration/test_schedules.py tests/integration/callbacks tests/integration/retention \
+	tests/integration/test_analytics.py tests/integration/test_bulk_by_filter.py \
+	tests/integration/test_scale_out.py tests/chaos/test_database_restart.py
+
+test-server: install  ## the server-dependent tests alone, for a second server (CI: PostgreSQL 15 via DATABASE_URL)
+	$(BIN)/python -m pytest -m "not browser" $(SERVER_TESTS)
 
 chaos: install faketime  ## the chaos suite alone, at scale, ending with its figures table (README: Reliability)
 	CHAOS_SCALE=big $(BIN)/python -m pytest tests/chaos -m chaos -p no:cacheprovider

@@ -33,7 +33,13 @@ from job_contract.results import MAX_RESULT_BYTES_KEY, storable_json
 from job_contract.statuses import JobStatus
 from job_contract.text import NoNul
 
-WorkerId = Annotated[str, Field(min_length=1, max_length=200), NoNul]
+# No "/": the name is a path segment of /workers/{worker_id}/heartbeat, and a runner that could
+# claim under a name it cannot heartbeat with would lose every lease it took.
+WorkerId = Annotated[
+    str,
+    Field(min_length=1, max_length=200, pattern=r"^[^/]+$", description="Any name without a /"),
+    NoNul,
+]
 Attempt = Annotated[
     int | None, Field(ge=1, le=INTEGER_MAX, description="The attempt being reported (fencing)")
 ]

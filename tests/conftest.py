@@ -121,8 +121,16 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
         await connection.close()
 
 
+# DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE gives every table new files
+# (63 ms per test for these tables on PostgreSQL 15, against under 1 ms for DELETE), which
+# was minutes of each suite run. `jobs` goes first: its rows take their events, artifacts,
+# search rows and deliveries with them (ON DELETE CASCADE), and the rollup rows its triggers
+# write for the deletion go with their tables after it.
+CLEAN = "; ".join(f"DELETE FROM {table.strip()}" for table in TABLES.split(","))
+
+
 @pytest.fixture
 async def clean_db(db: asyncpg.Connection) -> asyncpg.Connection:
-    await db.execute(f"TRUNCATE {TABLES} CASCADE")
+    await db.execute(CLEAN)
     await db.execute(RESET_JOB_TYPES)
     return db

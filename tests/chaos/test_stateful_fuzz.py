@@ -133,14 +133,6 @@ def workflow_document() -> dict[str, Any]:
     return document
 
 
-def without_slashes(parameters: dict[str, Any] | None, name: str) -> None:
-    """KNOWN GAP, found by this walk: a runner whose name holds a "/" can claim (the name is a
-    query parameter) but never heartbeat: `/workers/a/b/heartbeat` matches no route, and the
-    answer is an undocumented 404. Until the contract refuses such names or the route takes
-    them, the walk's runners have none (README, Reliability, scenario 9)."""
-    if parameters is not None and isinstance(parameters.get(name), str):
-        parameters[name] = parameters[name].replace("/", "-")
-
 
 def as_job_id(value: object) -> str | None:
     """A job id as the model keys it (and the services answer it), however it was spelled."""
@@ -182,8 +174,6 @@ class Workflow(schemathesis.openapi.from_dict(workflow_document()).as_state_mach
             case.body = notification_job(max_attempts=attempts)
         elif case.operation.path == "/process":
             short_waits(case)
-        without_slashes(case.query, "worker_id")
-        without_slashes(case.path_parameters, "worker_id")
 
     def get_call_kwargs(self, case: Case) -> dict[str, Any]:
         return {"base_url": self.urls[SERVICE[case.operation.path]]}

@@ -78,6 +78,18 @@ async def test_a_processed_count_past_a_bigint_column_is_refused(
     assert await db.fetchval("SELECT count(*) FROM workers") == 0
 
 
+async def test_a_runner_name_with_a_slash_is_refused_before_it_claims(
+    worker: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """It could never heartbeat: /workers/a/b/heartbeat is no route."""
+    await insert_jobs(db, type="notification")
+
+    response = await worker.post("/process?worker_id=team/runner-1")
+
+    assert the_only_error(response)["loc"] == ["query", "worker_id"]
+    assert await db.fetchval("SELECT status FROM jobs") == "pending"
+
+
 async def test_the_largest_counts_the_columns_hold_are_accepted(
     worker: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
