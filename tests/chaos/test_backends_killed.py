@@ -90,7 +90,7 @@ async def test_killed_connections_cost_no_job_and_long_polls_still_wake_at_once(
     for index in range(4):
         fleet.start(str(services[index % 2].base_url), "--concurrency", "8")
 
-    rounds, killed, listeners = await kill_backends(db, seconds=sized(10, 30))
+    rounds, killed, listeners = await kill_backends(db, seconds=sized(6, 30))
     last_kill = time.monotonic()
     for worker in services:
         await listening_again(worker)

@@ -19,7 +19,7 @@ from tests.eventually import eventually, value_becomes
 
 pytestmark = pytest.mark.chaos
 
-WINDOW_SECONDS = sized(4, 60)
+WINDOW_SECONDS = sized(2, 60)
 BACKLOG = 400  # pending jobs the feeder keeps, so the runners never run dry
 COMPLETED = "SELECT count(*) FROM jobs WHERE status = 'completed'"
 PENDING = "SELECT count(*) FROM jobs WHERE status = 'pending'"

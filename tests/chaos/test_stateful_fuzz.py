@@ -133,7 +133,6 @@ def workflow_document() -> dict[str, Any]:
     return document
 
 
-
 def as_job_id(value: object) -> str | None:
     """A job id as the model keys it (and the services answer it), however it was spelled."""
     try:

@@ -8,12 +8,14 @@ from tests.frontend.arrange import claim, fail
 
 SCRIPT = "<script>alert('owned')</script>"
 BREAKOUT = '"><img src=x onerror=alert(1)>'
+# A runner's name may hold anything but a "/" (it is a path segment of its heartbeat).
+HOSTILE_RUNNER = "<script>alert('owned')"
 
 
 @pytest.fixture
 async def hostile_job(api: httpx.AsyncClient, worker: httpx.AsyncClient) -> dict:
     job = await create_job(api, email_job(payload={"subject": SCRIPT, "body": BREAKOUT}))
-    await claim(worker, job, runner=SCRIPT)
+    await claim(worker, job, runner=HOSTILE_RUNNER)
     await fail(worker, job, error=BREAKOUT)
     return job
 
