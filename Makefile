@@ -74,15 +74,16 @@ test-fast: install faketime  ## the suite without the browser tests (no Chromium
 
 # What depends on the server's version: every SQL block prepared, the migrations down and up, and
 # the flows whose statements do the work (claims and their controls, outcomes, leases, firing,
-# listing, analytics, callbacks, clean-up, a restart of a real cluster of that version). The
-# rest (access tables, hostile input, pages, the browser, runners) reads the same on any server.
+# listing, analytics, callbacks, clean-up, a restart of a real cluster of that version), with
+# the TypeScript runner's tests, which CI runs on both servers. The rest (access tables, hostile
+# input, pages, the browser, the Python runner's handlers) reads the same on any server.
 SERVER_TESTS := tests/integration/test_queries_parse.py tests/integration/test_database_lifecycle.py \
 	tests/integration/worker/test_claims.py tests/integration/worker/test_type_controls.py \
 	tests/integration/worker/test_outcomes.py tests/integration/worker/test_leases.py \
 	tests/integration/worker/test_scheduler.py tests/integration/test_create_jobs.py \
 	tests/integration/test_list_jobs.py tests/integration/test_analytics.py \
 	tests/integration/callbacks/test_delivery.py tests/integration/retention/test_cleanup_api.py \
-	tests/chaos/test_database_restart.py
+	tests/chaos/test_database_restart.py tests/integration/runner/typescript
 
 test-server: install  ## the server-dependent tests alone, for a second server (CI: PostgreSQL 15 via DATABASE_URL)
 	$(BIN)/python -m pytest -m "not browser" $(SERVER_TESTS)
