@@ -1,7 +1,9 @@
-"""The GET /jobs filters, read once: from the query string (GET /jobs) or from a body's
-`filter` (POST /jobs/bulk), into the one JobFilter that job_listing.py turns into SQL.
+"""The GET /jobs filters, read once: from a query string (GET /jobs, the NDJSON export) or
+from a body's `filter` (POST /jobs/bulk), into the one JobFilter that job_listing.py turns
+into SQL.
 
-A filter added to JobFilterFields and JobFilter reaches the list and the bulk action alike.
+A filter added to JobFilterFields and JobFilter reaches the list, the export and the bulk
+action alike.
 """
 
 from typing import Annotated
