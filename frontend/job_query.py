@@ -97,14 +97,7 @@ class JobQuery:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(
-            self.q
-            or self.statuses
-            or self.types
-            or self.priority
-            or self.callback
-            or self.error_group
-        )
+        return bool(self._filter_pairs())
 
     def api_params(self) -> list[tuple[str, str | int]]:
         params: list[tuple[str, str | int]] = [

@@ -5,7 +5,7 @@ job_counts.py counts what the same filter matches. The store runs both.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -46,28 +46,17 @@ class JobFilter:
 
     def only_status_and_type(self) -> bool:
         """True when the count rollup alone can answer how many jobs match."""
-        return not (
-            self.priorities
-            or self.q
-            or self.created_after
-            or self.created_before
-            or self.callback_failed
-            or self.error_group
-            or self.schedule
-        )
+        return not self._filters_besides("statuses", "types")
 
     def only_q(self) -> bool:
         """True when `q` is the only filter: the search table alone can count the matches."""
-        return bool(self.q) and not (
-            self.statuses
-            or self.types
-            or self.priorities
-            or self.created_after
-            or self.created_before
-            or self.callback_failed
-            or self.error_group
-            or self.schedule
-        )
+        return bool(self.q) and not self._filters_besides("q")
+
+    def _filters_besides(self, *names: str) -> bool:
+        """Whether any filter but `names` is set: read from the fields, so a filter added to
+        this class is counted here without being listed again."""
+        ignored = {*names, "all_types"}  # all_types is what a filter picks from, not a filter
+        return any(getattr(self, f.name) for f in fields(self) if f.name not in ignored)
 
 
 def page_select(

@@ -100,10 +100,9 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     # Callbacks and alerts hold a connection while they send: a pool of their own, so a slow
     # receiver never keeps a runner's outcome waiting for a connection.
     background = await create_pool(url, 2, durable=True)
-    deliverer = CallbackDeliverer(
-        CallbackStore(background), settings.signer(), settings.deliverer()
-    )
-    if not settings.signer().signs:
+    signer = settings.signer()
+    deliverer = CallbackDeliverer(CallbackStore(background), signer, settings.deliverer())
+    if not signer.signs:
         logger.warning("WEBHOOK_SECRET is not set: callbacks are sent unsigned")
     token_pool = await create_token_pool(url)
     retention_pool = await create_retention_pool(url)
