@@ -269,7 +269,7 @@ class ProducerApi:
         return SchedulePublic.model_validate_json(response.content)
 
     async def change_schedule(self, name: str, changes: dict[str, Any]) -> SchedulePublic:
-        """PATCH the schedule: only what is in `changes`; a `job` replaces the old whole."""
+        """PATCH the schedule: only what is in `changes`; a `job` is merged field by field."""
         response = await self._send("PATCH", f"/schedules/{_segment(name)}", json=changes)
         return SchedulePublic.model_validate_json(response.content)
 

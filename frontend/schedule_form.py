@@ -55,6 +55,12 @@ def schedule_request(
     """The POST (or PATCH) /schedules body, and {field: problem} for values the form could
     not read (sent as typed all the same, so the API judges the rest)."""
     job, problems = job_request(form.job_type, form.fields, submitted, form.job_fields)
+    if not creating:
+        # The API merges a PATCH's job into the stored one: a field the form shows and the
+        # user emptied is sent as null to clear it; what the form does not show (a
+        # callback_url set through the API) stays as it is.
+        for field in form.job_fields:
+            job.setdefault(field.name, None)
     body: dict[str, Any] = {
         "cron": submitted.get("cron", ""),
         "timezone": submitted.get("timezone", "").strip() or DEFAULT_TIMEZONE,

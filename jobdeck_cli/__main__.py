@@ -1,4 +1,5 @@
-"""`jobdeck tokens create|list|revoke`, `jobdeck cleanup`, and `jobdeck wait-for-migrations`."""
+"""`jobdeck tokens create|list|revoke`, `jobdeck cleanup`, `jobdeck schedules …` and
+`jobdeck wait-for-migrations`."""
 
 import argparse
 import asyncio
@@ -14,6 +15,7 @@ from job_contract.producer_api import TokenCreate, TokenPublic
 from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
 from jobdeck_access.tokens import TokenNameTaken, TokenNotFound
+from jobdeck_cli import schedules
 from jobdeck_cli.cleanup import run_cleanup
 from jobdeck_db.migrations import ensure_migrated
 from jobdeck_db.settings import database_url
@@ -36,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         "cleanup", help="delete finished jobs past their RETAIN_*_DAYS now (archived first)"
     )
     cleanup.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    schedules.add_parser(commands)
     wait = commands.add_parser(
         "wait-for-migrations",
         help="wait until the database is at Alembic's head (a deployment's init step)",
@@ -96,6 +99,8 @@ async def _run(args: argparse.Namespace) -> int:
         return await _wait_for_migrations(args.every, args.timeout)
     if args.command == "cleanup":
         return await run_cleanup(args.dry_run)
+    if args.command == "schedules":
+        return await schedules.run_schedules(args)
     if args.action == "create":
         request = TokenCreate(
             name=args.name, role=Role(args.role), expires_in_days=args.expires_in_days

@@ -81,11 +81,13 @@ class Cleanup:
         days, batch = self._days(status), self._settings.cleanup_batch_size
         total = 0
         while True:
+            started = time.monotonic()
             count, written = await self._store.retire_batch(status, days, batch, archive)
             total += count
             files.update(written)
             if count < batch:
                 return total
+            await asyncio.sleep(self._settings.pause_after(time.monotonic() - started))
 
     def _days(self, status: JobStatus) -> int:
         return self._policy.retain_days[status]

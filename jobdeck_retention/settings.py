@@ -1,4 +1,5 @@
-"""RETAIN_*_DAYS, ARCHIVE_DIR and CLEANUP_BATCH_SIZE: read by every process that may clean."""
+"""RETAIN_*_DAYS, ARCHIVE_DIR, CLEANUP_BATCH_SIZE and CLEANUP_DUTY: read by every process
+that may clean."""
 
 from pathlib import Path
 
@@ -7,6 +8,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from job_contract import JobStatus
 from job_contract.retention import RetentionPolicy
+
+
+DEFAULT_DUTY = 0.3
 
 
 class RetentionSettings(BaseSettings):
@@ -22,6 +26,14 @@ class RetentionSettings(BaseSettings):
     archive_dir: Path | None = None
     # Jobs per transaction: short locks, and little for autovacuum to catch up on at a time.
     cleanup_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    # The share of its run time the cleaner spends deleting: after a batch that took t seconds
+    # it rests t * (1 - duty) / duty, so on a small machine it leaves the claim loops most of
+    # a core (1 = back to back, as fast as the database deletes).
+    cleanup_duty: float = Field(default=DEFAULT_DUTY, gt=0, le=1)
+
+    def pause_after(self, batch_seconds: float) -> float:
+        """How long to rest after a batch that took `batch_seconds`."""
+        return batch_seconds * (1 - self.cleanup_duty) / self.cleanup_duty
 
     def retention_policy(self) -> RetentionPolicy:
         return RetentionPolicy(

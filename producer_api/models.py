@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import sqlalchemy as sa
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -24,8 +24,12 @@ from job_contract.bounds import (
     MAX_PRIORITY,
     MAX_SEARCH_CHARS,
     MIN_PRIORITY,
+    MaxAttempts,
+    Priority,
 )
+from job_contract.callbacks import CallbackUrl
 from job_contract.job_create import JobCreate
+from job_contract.job_types import ConcurrencyKey, JobTypeName
 from job_contract.payloads import PAYLOAD_EXAMPLES
 from job_contract.schedules import (
     DEFAULT_TIMEZONE,
@@ -523,12 +527,56 @@ class ScheduleCreate(BaseModel):
     enabled: bool = True
 
 
+class ScheduledJobChange(BaseModel):
+    """A PATCH's `job`: merged into the stored template as JSON Merge Patch (RFC 7396) would,
+    one level deep. A field sent replaces the stored one (`payload` whole), `null` removes an
+    optional one (`callback_url`, `concurrency_key`; `priority` and `max_attempts` go back to
+    their defaults), a field left out stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: JobTypeName | None = None
+    payload: dict[str, Any] | None = None
+    priority: Priority | None = None
+    max_attempts: MaxAttempts | None = None
+    concurrency_key: ConcurrencyKey | None = None
+    callback_url: CallbackUrl | None = None
+
+    @field_validator("type", "payload")
+    @classmethod
+    def _required(cls, value: Any) -> Any:
+        # Only reached when sent: a template always has a type and a payload.
+        if value is None:
+            raise ValueError("a schedule's job always has one: send a value, or leave it out")
+        return value
+
+    def merged_into(self, template: dict[str, Any]) -> dict[str, Any]:
+        """The stored template with this change applied; removed fields left out."""
+        sent = self.model_dump(mode="json", include=self.model_fields_set)
+        return {key: value for key, value in {**template, **sent}.items() if value is not None}
+
+
 class ScheduleChange(BaseModel):
-    """PATCH /schedules/{name}: the fields sent change; `job` is replaced whole."""
+    """PATCH /schedules/{name}: the fields sent change; `job` is merged field by field
+    (ScheduledJobChange). `timezone: null` goes back to UTC; cron and enabled cannot be null."""
 
     model_config = ConfigDict(extra="forbid")
 
     cron: CronExpression | None = None
     timezone: TimezoneName | None = None
-    job: ScheduledJob | None = None
+    job: ScheduledJobChange | None = None
     enabled: bool | None = None
+
+    @field_validator("cron", "enabled", "job")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Only reached when sent: null here would silently keep the value, so refuse it.
+        if value is None:
+            raise ValueError("cannot be null: send a value, or leave the field out to keep it")
+        return value
+
+    def new_timezone(self) -> str | None:
+        """The zone to store: the one sent, UTC for null, None when left out (kept)."""
+        if "timezone" in self.model_fields_set and self.timezone is None:
+            return DEFAULT_TIMEZONE
+        return self.timezone

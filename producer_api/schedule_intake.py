@@ -8,12 +8,13 @@ Every problem is reported in one 422, each at its field (`["body", "cron"]`,
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from job_contract.schedules import DEFAULT_TIMEZONE
 from jobdeck_schedules.cron import CronSchedule, InvalidCron, InvalidTimezone, parse_timezone
 from producer_api.job_intake import new_jobs
 from producer_api.job_type_catalog import JobTypeCatalog
-from producer_api.models import ScheduledJob
+from producer_api.models import ScheduledJob, ScheduledJobChange
 
 _BODY = ("body",)
 
@@ -38,6 +39,15 @@ async def checked_schedule(
     if errors or schedule is None:
         raise RequestValidationError(errors)
     return schedule, template
+
+
+def merged_job(change: ScheduledJobChange, stored: dict[str, Any]) -> ScheduledJob:
+    """A PATCH's `job` applied to the stored template, as the job to check and store."""
+    try:
+        return ScheduledJob.model_validate(change.merged_into(stored))
+    except ValidationError as invalid:
+        located = [{**error, "loc": (*_BODY, "job", *error["loc"])} for error in invalid.errors()]
+        raise RequestValidationError(located) from invalid
 
 
 def _checked_cron(cron: str, timezone: str) -> CronSchedule:

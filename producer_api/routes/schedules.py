@@ -10,7 +10,7 @@ from job_contract.producer_api import ErrorMessage
 from job_contract.schedules import SCHEDULE_NAME_PATTERN, ScheduleList, SchedulePublic
 from producer_api.models import ScheduleChange, ScheduleCreate
 from producer_api.routes.job_types import CatalogDep
-from producer_api.schedule_intake import checked_schedule
+from producer_api.schedule_intake import checked_schedule, merged_job
 from producer_api.schedule_store import NewSchedule, ScheduleEdit, ScheduleStore
 
 router = APIRouter(tags=["schedules"])
@@ -62,20 +62,22 @@ async def get_schedule(name: Name, schedules: SchedulesDep) -> SchedulePublic:
     "/schedules/{name}",
     response_model=SchedulePublic,
     responses=NOT_FOUND,
-    summary="Change a schedule: only the fields sent change; `job` is replaced whole",
-    description="A new cron or time zone, or enabling it again, counts from now: times it"
-    " was disabled are not made up.",
+    summary="Change a schedule: only the fields sent change, `job` field by field",
+    description="`job` is merged into the stored one (JSON Merge Patch, one level):"
+    ' `{"job": {"callback_url": null}}` removes the callback and keeps the rest; `payload`'
+    " is replaced whole. `timezone: null` goes back to UTC. A new cron or time zone, or"
+    " enabling it again, counts from now: times it was disabled are not made up.",
 )
 async def change_schedule(
     name: Name, change: ScheduleChange, schedules: SchedulesDep, catalog: CatalogDep
 ) -> SchedulePublic:
     current = await schedules.get(name)
+    timezone = change.new_timezone()
+    job = None if change.job is None else merged_job(change.job, current.job)
     _, template = await checked_schedule(
-        catalog, change.cron or current.cron, change.timezone or current.timezone, change.job
+        catalog, change.cron or current.cron, timezone or current.timezone, job
     )
-    edit = ScheduleEdit(
-        cron=change.cron, timezone=change.timezone, job=template, enabled=change.enabled
-    )
+    edit = ScheduleEdit(cron=change.cron, timezone=timezone, job=template, enabled=change.enabled)
     return await schedules.change(name, edit)
 
 

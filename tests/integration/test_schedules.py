@@ -2,7 +2,13 @@
 run now; the job template checked exactly like POST /jobs; 422s naming the field; roles.
 Firing on the clock is the worker service's (tests/integration/worker/test_scheduler.py)."""
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +26,7 @@ from tests.factories import (
 )
 
 ZONE = ZoneInfo("Europe/Berlin")
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def locations(response: httpx.Response) -> list[list[Any]]:
@@ -166,6 +173,82 @@ async def test_a_refused_patch_changes_nothing(api: httpx.AsyncClient) -> None:
     assert (await api.get("/schedules/digest")).json() == created
 
 
+async def test_patch_merges_the_job_and_null_clears_its_optional_fields(
+    api: httpx.AsyncClient,
+) -> None:
+    hook = "https://hooks.example.com/done"
+    job = email_job(priority=5, max_attempts=7, concurrency_key="ada", callback_url=hook)
+    await create_schedule(api, schedule(job=job))
+
+    cleared = await api.patch(
+        "/schedules/digest",
+        json={"job": {"callback_url": None, "concurrency_key": None, "max_attempts": None}},
+    )
+    raised = await api.patch("/schedules/digest", json={"job": {"priority": 2}})
+
+    assert cleared.status_code == 200, cleared.text
+    kept = cleared.json()["job"]
+    assert kept["callback_url"] is None
+    assert kept["concurrency_key"] is None
+    assert kept["max_attempts"] is None  # the type's default again
+    assert (kept["type"], kept["payload"], kept["priority"]) == ("email", job["payload"], 5)
+    assert raised.json()["job"]["priority"] == 2
+    assert raised.json()["job"]["payload"] == job["payload"]
+    made = (await api.post("/schedules/digest/trigger")).json()
+    assert made["callback_url"] is None
+    assert made["concurrency_key"] is None
+    assert made["max_attempts"] == 3
+
+
+async def test_patch_with_a_new_payload_replaces_it_whole_and_keeps_the_callback(
+    api: httpx.AsyncClient,
+) -> None:
+    hook = "https://hooks.example.com/done"
+    await create_schedule(api, schedule(job=email_job(callback_url=hook)))
+    payload = {"to": "bob@example.com", "subject": "Hi", "body": "Hello Bob"}
+
+    changed = await api.patch("/schedules/digest", json={"job": {"payload": payload}})
+
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["job"]["payload"] == payload
+    assert changed.json()["job"]["callback_url"] == hook
+
+
+async def test_patch_timezone_null_goes_back_to_utc(api: httpx.AsyncClient) -> None:
+    await create_schedule(api, schedule(cron="0 9 * * *", timezone="Asia/Tokyo"))
+
+    reset = await api.patch("/schedules/digest", json={"timezone": None})
+
+    assert reset.status_code == 200, reset.text
+    assert reset.json()["timezone"] == "UTC"
+    assert {(run.hour, run.minute) for run in parsed(reset.json()["next_runs"])} == {(9, 0)}
+
+
+@pytest.mark.parametrize(
+    ("body", "location"),
+    [
+        ({"cron": None}, ["body", "cron"]),
+        ({"enabled": None}, ["body", "enabled"]),
+        ({"job": None}, ["body", "job"]),
+        ({"job": {"type": None}}, ["body", "job", "type"]),
+        ({"job": {"payload": None}}, ["body", "job", "payload"]),
+        ({"job": {"type": "report"}}, ["body", "job", "payload", "report_type"]),
+        ({"job": {"priority": 9}}, ["body", "job", "priority"]),
+        ({"job": {"callback_url": "not a url"}}, ["body", "job", "callback_url"]),
+    ],
+)
+async def test_patch_refuses_null_for_what_a_schedule_must_have(
+    api: httpx.AsyncClient, body: dict[str, Any], location: list[str]
+) -> None:
+    created = await create_schedule(api)
+
+    response = await api.patch("/schedules/digest", json=body)
+
+    assert response.status_code == 422, response.text
+    assert location in locations(response)
+    assert (await api.get("/schedules/digest")).json() == created
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -255,3 +338,54 @@ async def test_a_viewer_reads_schedules_and_an_operator_changes_them(
     assert created.status_code == 201
     assert [s["name"] for s in listed.json()["schedules"]] == ["digest"]
     assert run.status_code == 403
+
+
+async def jobdeck(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `jobdeck` command, in its own process, on the test database."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "jobdeck_cli", *args],
+        cwd=REPO_ROOT,
+        env={"PATH": os.environ["PATH"], "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_the_command_line_lists_shows_disables_enables_and_triggers(
+    api: httpx.AsyncClient, database_url: str
+) -> None:
+    created = await create_schedule(api, schedule(cron="0 9 * * *", timezone="Asia/Tokyo"))
+
+    listed = await jobdeck(database_url, "schedules", "list")
+    shown = await jobdeck(database_url, "schedules", "show", "digest")
+    disabled = await jobdeck(database_url, "schedules", "disable", "digest")
+    after_disable = (await api.get("/schedules/digest")).json()
+    enabled = await jobdeck(database_url, "schedules", "enable", "digest")
+    after_enable = (await api.get("/schedules/digest")).json()
+    triggered = await jobdeck(database_url, "schedules", "trigger", "digest")
+
+    assert listed.returncode == 0, listed.stderr
+    first_run = created["next_runs"][0].replace("+00:00", "Z")
+    assert f"digest\tenabled\t0 9 * * *\tAsia/Tokyo\t{first_run}\t-" in listed.stdout
+    assert json.loads(shown.stdout) == created
+    assert disabled.returncode == 0, disabled.stderr
+    assert disabled.stdout.startswith("digest\tdisabled\t")
+    assert after_disable["enabled"] is False and after_disable["next_runs"] == []
+    assert enabled.stdout.startswith("digest\tenabled\t")
+    assert after_enable["next_runs"] == created["next_runs"]
+    assert triggered.returncode == 0, triggered.stderr
+    job = (await api.get(f"/jobs/{triggered.stdout.strip()}")).json()
+    assert job["schedule"] == "digest"
+    assert job["events"][0]["detail"].startswith("schedule digest, run now at ")
+    assert (await api.get("/schedules/digest")).json()["last_job"]["id"] == job["id"]
+
+
+async def test_the_command_line_names_an_unknown_schedule(database_url: str) -> None:
+    for action in ("show", "enable", "disable", "trigger"):
+        missing = await jobdeck(database_url, "schedules", action, "missing")
+
+        assert missing.returncode == 1, action
+        assert missing.stderr == "jobdeck: schedule 'missing' not found\n"
+        assert missing.stdout == ""
