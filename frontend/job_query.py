@@ -16,6 +16,7 @@ from job_contract import JobStatus, JobType
 from job_contract.analytics import ERROR_GROUP_PATTERN
 from job_contract.bounds import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, MAX_SEARCH_CHARS
 from job_contract.bounds import PRIORITIES as PRIORITY_RANGE
+from job_contract.schedules import SCHEDULE_NAME_PATTERN
 
 SORT_KEYS = ("created_at", "updated_at", "priority", "status", "type")
 # The sizes offered: the API's default among them, none over the largest page it serves.
@@ -52,6 +53,12 @@ def _error_group(raw: str | None) -> str:
     return raw if raw is not None and re.fullmatch(ERROR_GROUP_PATTERN, raw) else ""
 
 
+def _schedule(raw: str | None) -> str:
+    # Typed into a box: spaces and capitals are forgiven, anything else no schedule has.
+    name = (raw or "").strip().lower()
+    return name if re.fullmatch(SCHEDULE_NAME_PATTERN, name) else ""
+
+
 @dataclass(frozen=True)
 class JobQuery:
     q: str = ""
@@ -65,6 +72,7 @@ class JobQuery:
     page: int = 1
     limit: int = DEFAULT_PAGE_SIZE
     callback: str = ""  # "failed": jobs whose callback finally failed
+    schedule: str = ""  # the jobs one schedule made
 
     @classmethod
     def from_params(
@@ -84,6 +92,7 @@ class JobQuery:
             page=_positive_int(params.get("page"), 1),
             limit=limit if limit in PAGE_SIZES else cls.limit,
             callback=_one_of(params.get("callback"), ("failed",), ""),
+            schedule=_schedule(params.get("schedule")),
         ).within_reach()
 
     def within_reach(self) -> "JobQuery":
@@ -129,6 +138,8 @@ class JobQuery:
             pairs.append(("callback", self.callback))
         if self.error_group:
             pairs.append(("error_group", self.error_group))
+        if self.schedule:
+            pairs.append(("schedule", self.schedule))
         return pairs
 
     def query_string(self) -> str:
@@ -138,7 +149,17 @@ class JobQuery:
             pairs.append(("q", self.q))
         pairs += [("status", status) for status in self.statuses]
         pairs += [("type", job_type) for job_type in self.types]
-        for name in ("priority", "callback", "error_group", "sort", "order", "limit", "page"):
+        names = (
+            "priority",
+            "callback",
+            "error_group",
+            "schedule",
+            "sort",
+            "order",
+            "limit",
+            "page",
+        )
+        for name in names:
             if getattr(self, name) != getattr(defaults, name):
                 pairs.append((name, getattr(self, name)))
         return urlencode(pairs)

@@ -40,6 +40,9 @@ async def _list_page(
     bulk: BulkPanel | None = None,
 ) -> HTMLResponse:
     jobs = await api.list_jobs(query.api_params())
+    # The schedule box's suggestions, only where the filters are drawn (not for #results).
+    drawn = request.headers.get("HX-Target") != "results"
+    schedule_names = [schedule.name for schedule in await api.schedules()] if drawn else []
     context: dict[str, Any] = {
         "query": query,
         "jobs": jobs,
@@ -51,6 +54,7 @@ async def _list_page(
         "priorities": PRIORITIES,
         "page_sizes": PAGE_SIZES,
         "max_search_chars": MAX_SEARCH_CHARS,
+        "schedule_names": schedule_names,
     }
     # The list's canonical URL, so that what htmx pushes is as tidy as a typed link.
     headers = {"HX-Push-Url": query.url()} if is_htmx(request) and request.method == "GET" else None

@@ -2,6 +2,8 @@
 job), the create and edit forms (the job part is the create-job form) with 422s beside their
 fields, enable/disable and run now in place (htmx) and by plain posts, and what each role sees."""
 
+import re
+
 import httpx
 
 from tests.factories import create_schedule, custom_job, email_job, register_type, schedule
@@ -187,3 +189,61 @@ async def test_run_now_of_a_schedule_whose_type_was_deleted_says_why_in_its_row(
         assert response.status_code == 409
         assert "resize_image" in row_of(response.text, "digest")
         assert 'role="alert"' in row_of(response.text, "digest")
+
+
+async def test_the_job_list_filters_by_schedule_and_pages_link_to_it(
+    web_viewer: httpx.AsyncClient, api: httpx.AsyncClient
+) -> None:
+    await create_schedule(api)
+    await create_schedule(api, schedule(name="nightly", cron="30 2 * * *"))
+    made = (await api.post("/schedules/digest/trigger")).json()
+    await api.post("/schedules/nightly/trigger")
+    await api.post("/jobs", json=email_job())
+
+    page = (await web_viewer.get("/jobs?schedule=%20Digest%20")).text
+    results = await web_viewer.get(
+        "/jobs?schedule=digest", headers={"HX-Request": "true", "HX-Target": "results"}
+    )
+    nonsense = (await web_viewer.get("/jobs?schedule=no%20such!")).text
+    job_page = (await web_viewer.get(f"/jobs/{made['id']}")).text
+    schedules = (await web_viewer.get("/schedules")).text
+
+    assert re.findall(r'href="/jobs/([0-9a-f-]{36})"', page) == [made["id"]]
+    assert 'name="schedule" value="digest"' in page
+    assert '<option value="digest">' in page and '<option value="nightly">' in page
+    assert "/exports/jobs.ndjson?schedule=digest" in page  # "export these" keeps the filter
+    assert results.headers["HX-Push-Url"] == "/jobs?schedule=digest"
+    assert made["id"] in results.text
+    assert 'name="schedule" value=""' in nonsense  # dropped, like any unknown value
+    assert len(set(re.findall(r'href="/jobs/([0-9a-f-]{36})"', nonsense))) == 3
+    assert 'href="/jobs?schedule=digest"' in job_page
+    assert 'href="/jobs?schedule=digest"' in row_of(schedules, "digest")
+
+
+async def test_an_edit_through_the_form_clears_what_was_emptied_and_keeps_what_it_hides(
+    web_operator: httpx.AsyncClient, api: httpx.AsyncClient
+) -> None:
+    hook = "https://hooks.example.com/done"
+    job = email_job(concurrency_key="ada", max_attempts=7, callback_url=hook)
+    await create_schedule(api, schedule(job=job))
+
+    saved = await web_operator.post(
+        "/schedules/digest/edit",
+        data={
+            "cron": "*/10 * * * *",
+            "timezone": "UTC",
+            "type": "email",
+            "payload.to": "ada@example.com",
+            "payload.subject": "Welcome",
+            "payload.body": "Hello Ada",
+            "priority": "3",
+            "max_attempts": "",
+            "concurrency_key": "",
+        },
+    )
+
+    assert saved.status_code == 303, saved.text
+    stored = (await api.get("/schedules/digest")).json()["job"]
+    assert stored["concurrency_key"] is None
+    assert stored["max_attempts"] is None
+    assert stored["callback_url"] == hook  # the form has no such field: left as it was
