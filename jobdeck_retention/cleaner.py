@@ -8,6 +8,7 @@ is recorded in `cleanup_runs`, with the error that stopped it if one did.
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -33,11 +34,17 @@ class CleanupStopped(Exception):
 FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 
+Rest = Callable[[float], Awaitable[None]]
+
+
 class Cleanup:
-    def __init__(self, store: RetentionStore, settings: RetentionSettings) -> None:
+    def __init__(
+        self, store: RetentionStore, settings: RetentionSettings, rest: Rest = asyncio.sleep
+    ) -> None:
         self._store = store
         self._settings = settings
         self._policy = settings.retention_policy()
+        self._rest = rest  # between batches (CLEANUP_DUTY); a test may watch it
 
     async def run(
         self, trigger: CleanupTrigger, requested_by: str | None = None, *, dry_run: bool = False
@@ -87,7 +94,7 @@ class Cleanup:
             files.update(written)
             if count < batch:
                 return total
-            await asyncio.sleep(self._settings.pause_after(time.monotonic() - started))
+            await self._rest(self._settings.pause_after(time.monotonic() - started))
 
     def _days(self, status: JobStatus) -> int:
         return self._policy.retain_days[status]
