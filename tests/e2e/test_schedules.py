@@ -6,6 +6,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import Console
+from tests.factories import create_job, create_schedule, email_job, schedule
 
 pytestmark = pytest.mark.browser
 
@@ -47,3 +48,27 @@ async def test_create_a_schedule_then_run_it_now_and_disable_it(
     assert stored["job"]["type"] == "notification"
     assert stored["job"]["payload"]["message"] == "Good morning"
     assert stored["last_job"] is not None
+
+
+async def test_a_schedules_jobs_are_one_click_away_and_the_list_filters_by_schedule(
+    page: Page, api: httpx.AsyncClient
+) -> None:
+    for name in ("digest", "nightly"):
+        await create_schedule(api, schedule(name=name))
+        await api.post(f"/schedules/{name}/trigger")
+    await api.post("/schedules/digest/trigger")
+    await create_job(api, email_job())
+
+    await page.goto("/schedules")
+    await page.locator("#jobs-of-digest").click()
+
+    await expect(page).to_have_url("/jobs?schedule=digest")
+    await expect(page.locator("#results tbody tr")).to_have_count(2)
+    box = page.get_by_label("Schedule")
+    await expect(box).to_have_value("digest")
+    await box.fill("nightly")
+    await expect(page).to_have_url("/jobs?schedule=nightly")
+    await expect(page.locator("#results tbody tr")).to_have_count(1)
+    await box.fill("")
+    await expect(page).to_have_url("/jobs")
+    await expect(page.locator("#results tbody tr")).to_have_count(4)
