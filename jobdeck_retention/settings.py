@@ -26,7 +26,7 @@ class RetentionSettings(BaseSettings):
     # The share of its run time the cleaner spends deleting: after a batch that took t seconds
     # it rests t * (1 - duty) / duty, so on a small machine it leaves the claim loops most of
     # a core (1 = back to back, as fast as the database deletes).
-    cleanup_duty: float = Field(default=0.4, gt=0, le=1)
+    cleanup_duty: float = Field(default=0.3, gt=0, le=1)
 
     def pause_after(self, batch_seconds: float) -> float:
         """How long to rest after a batch that took `batch_seconds`."""
