@@ -47,6 +47,7 @@ from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
 from jobdeck_db import urls
 from jobdeck_db.migrations import alembic_config
+from producer_api.analytics_compactor import histogram_grains
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -360,7 +361,10 @@ async def load_jobs(url: str, total: int) -> dict[str, Any]:
         print(f"  rebuilt {len(indexes)} indexes  {indexed_s:6.1f} s")
         # The triggers wrote one delta row per chunk and minute; fold them like the API does.
         await connection.execute("SELECT job_stats_compact()")
-        await connection.execute("SELECT job_analytics_compact()")
+        grains = histogram_grains()
+        await connection.execute(
+            "SELECT job_analytics_compact($1, $2)", grains["grains"], grains["spans"]
+        )
         await connection.execute("VACUUM ANALYZE")
         return {
             "jobs": total,

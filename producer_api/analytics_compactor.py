@@ -1,22 +1,36 @@
-"""The analytics compactor: folds the rows the analytics triggers append (migration 0013),
-and old minutes into hours and 6 hours, so /analytics sums a bounded number of rows.
+"""The analytics compactor: folds the rows the analytics triggers append (migration 0013)
+into one histogram per bucket of each window, type and timing measure (migration 0016), and
+creations into hours, so /analytics reads a few hundred rows however many jobs ran.
 
 One statement per pass (job_analytics_compact()), safe beside other replicas as the stats
 compactor is; it runs as often as that one (STATS_COMPACT_INTERVAL_SECONDS).
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from job_contract.bounds import STATS_WINDOWS
 from jobdeck_db.maintenance import DatabaseMaintenance
 from jobdeck_runtime.maintenance import MaintenanceSettings
 from producer_api.queries import QUERIES
 
 
+def histogram_grains() -> dict[str, list[timedelta]]:
+    """The compaction's parameters: each window's bucket is a grain of the histograms, kept
+    as long as the window reaches back."""
+    spans: dict[timedelta, timedelta] = {}
+    for shape in STATS_WINDOWS.values():
+        span = shape.bucket * shape.buckets
+        spans[shape.bucket] = max(span, spans.get(shape.bucket, span))
+    return {"grains": list(spans), "spans": list(spans.values())}
+
+
 @dataclass(frozen=True)
 class AnalyticsCompaction:
-    """How many rollup rows one pass folded away."""
+    """How many fewer rollup rows there are after a pass (negative when fresh rows became
+    more histogram rows, one per grain, than they were)."""
 
     analytics_rows_removed: int
     error_rows_removed: int
@@ -30,7 +44,7 @@ class AnalyticsCompactor(DatabaseMaintenance[MaintenanceSettings, AnalyticsCompa
     async def run_once(self) -> AnalyticsCompaction:
         """Fold both rollups once; say how many rows that removed."""
         async with self._engine.begin() as conn:
-            row = (await conn.execute(QUERIES["job_analytics_compact"])).one()
+            row = (await conn.execute(QUERIES["job_analytics_compact"], histogram_grains())).one()
         return AnalyticsCompaction(
             analytics_rows_removed=row.analytics_rows_removed,
             error_rows_removed=row.error_rows_removed,

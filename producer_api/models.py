@@ -12,7 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from job_contract import JobAction
@@ -329,6 +329,18 @@ job_analytics_deltas = sa.Table(
         postgresql_nulls_not_distinct=True,
         postgresql_where=sa.text("folded"),
     ),
+)
+# Timing histograms per window bucket (migration 0016): the compactor folds the trigger rows
+# of job_analytics_deltas into them; jobs[k + 1] is the jobs in bin k.
+job_analytics_histograms = sa.Table(
+    "job_analytics_histograms",
+    metadata,
+    sa.Column("grain", sa.Interval, primary_key=True),
+    sa.Column("period", _TIMESTAMP, primary_key=True),
+    sa.Column("type", sa.Text, primary_key=True),
+    sa.Column("measure", sa.Text, primary_key=True),
+    sa.Column("untimed", sa.BigInteger, nullable=False),
+    sa.Column("jobs", ARRAY(sa.BigInteger), nullable=False),
 )
 job_error_deltas = sa.Table(
     "job_error_deltas",
