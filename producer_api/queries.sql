@@ -328,8 +328,7 @@ FROM (
     SELECT date_bin(CAST(:step AS interval), period, TIMESTAMPTZ '2000-01-01') AS bucket,
            type, measure, bin, sum(jobs)::bigint AS jobs
     FROM job_analytics_deltas
-    WHERE NOT folded
-      AND measure <> 'created'
+    WHERE measure <> 'created'
       AND period >= :since
       AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
     GROUP BY 1, 2, 3, 4
@@ -342,14 +341,23 @@ SELECT array_agg(job_duration_bin_seconds(bin) ORDER BY bin)
 FROM generate_series(0, :last) AS bin;
 
 -- name: analytics_created_by_hour
--- Jobs created per ISO weekday (1 = Monday) and hour, UTC, in the 168 hours up to now.
-SELECT extract(isodow FROM period AT TIME ZONE 'UTC')::integer AS weekday,
-       extract(hour FROM period AT TIME ZONE 'UTC')::integer AS hour,
+-- Jobs created per ISO weekday (1 = Monday) and hour, UTC, in the 168 hours up to now: the
+-- compactor's hours (migration 0016) and the trigger rows it has not folded yet.
+SELECT extract(isodow FROM hour AT TIME ZONE 'UTC')::integer AS weekday,
+       extract(hour FROM hour AT TIME ZONE 'UTC')::integer AS hour,
        sum(jobs)::bigint AS jobs
-FROM job_analytics_deltas
-WHERE measure = 'created'
-  AND period >= date_trunc('hour', now()) - interval '167 hours'
-  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+FROM (
+    SELECT hour, jobs
+    FROM job_created_hours
+    WHERE hour >= date_trunc('hour', now()) - interval '167 hours'
+      AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+    UNION ALL
+    SELECT period, jobs
+    FROM job_analytics_deltas
+    WHERE measure = 'created'
+      AND period >= date_trunc('hour', now()) - interval '167 hours'
+      AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+) AS created
 GROUP BY 1, 2;
 
 -- name: analytics_error_groups
