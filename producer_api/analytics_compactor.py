@@ -16,15 +16,23 @@ from jobdeck_db.maintenance import DatabaseMaintenance
 from jobdeck_runtime.maintenance import MaintenanceSettings
 from producer_api.queries import QUERIES
 
+ZERO = timedelta(0)
+
 
 def histogram_grains() -> dict[str, list[timedelta]]:
     """The compaction's parameters: each window's bucket is a grain of the histograms, kept
-    as long as the window reaches back."""
-    spans: dict[timedelta, timedelta] = {}
+    as long as the window reaches back and one bucket of the next coarser grain more. The
+    overlap costs a few rows and lets a downgrade (migration 0016's) take every stretch of
+    time whole from the finest grain that reaches it."""
+    reach: dict[timedelta, timedelta] = {}
     for shape in STATS_WINDOWS.values():
-        span = shape.bucket * shape.buckets
-        spans[shape.bucket] = max(span, spans.get(shape.bucket, span))
-    return {"grains": list(spans), "spans": list(spans.values())}
+        reach[shape.bucket] = max(shape.bucket * shape.buckets, reach.get(shape.bucket, ZERO))
+    grains = sorted(reach)
+    coarser = [*grains[1:], ZERO]
+    return {
+        "grains": grains,
+        "spans": [reach[grain] + next_up for grain, next_up in zip(grains, coarser, strict=True)],
+    }
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ moves them out:
 - the timings (`waited`, `completed`, `failed`) into `job_analytics_histograms`: one row per
   grain, period, type and measure, whose `jobs` array is the whole histogram (`jobs[k + 1]`
   = jobs in bin k; jobs with no claim time count in `untimed`). Each window's bucket size is
-  a grain (1 minute, 1 hour, 6 hours, kept as long as the window reaches back), so a request
-  reads one row per bucket, type and measure and ranks them itself. The bins, and so the
-  ≤ 5 % error, are 0013's;
+  a grain (1 minute, 1 hour, 6 hours, kept as long as the window reaches back and one bucket
+  of the next grain more), so a request reads one row per bucket, type and measure and ranks
+  them itself. The bins, and so the ≤ 5 % error, are 0013's;
 - creations into `job_created_hours` (jobs per hour and type, 8 days: the heatmap's).
 
 The hot path writes exactly what it wrote before. The compactor passes the grains and how
@@ -240,13 +240,15 @@ _COMPACT_0013 = """
 
 
 def downgrade() -> None:
-    # Back to fresh trigger rows, one per bin, from the finest grain that still covers each
-    # stretch of time (minutes for this hour, hours back to a 6-hour boundary, then 6 hours),
-    # and creations per hour; 0013's compactor folds them on its next pass.
+    # Back to fresh trigger rows, one per bin, laid out as 0013 folds them: minutes since the
+    # previous hour, hours back to 24 hours before the current 6-hour period, 6 hours before
+    # that (each grain is kept long enough to cover its stretch whole), and creations per
+    # hour; 0013's compactor folds them on its next pass.
     op.execute("""
         WITH edge AS (
-            SELECT date_bin('1 hour', now(), TIMESTAMPTZ '2000-01-01') AS hourly_before,
-                   date_bin('6 hours', now(), TIMESTAMPTZ '2000-01-01') - interval '18 hours'
+            SELECT date_bin('1 hour', now(), TIMESTAMPTZ '2000-01-01') - interval '1 hour'
+                       AS hourly_before,
+                   date_bin('6 hours', now(), TIMESTAMPTZ '2000-01-01') - interval '24 hours'
                        AS six_hourly_before
         ), kept AS (
             SELECT h.*

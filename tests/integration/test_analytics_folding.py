@@ -7,6 +7,7 @@ trigger reads a job's times from its row), and percentiles are checked against t
 nearest-rank values, within the histogram's stated error.
 """
 
+import asyncio
 import math
 import random
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -16,7 +17,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from devstack.databases import migrated_database
+from alembic import command
+from devstack.databases import create_database, drop_database, migrated_database
+from jobdeck_db.migrations import alembic_config
 from jobdeck_runtime.maintenance import MaintenanceSettings
 from producer_api.analytics import AnalyticsReader
 from producer_api.analytics_compactor import AnalyticsCompaction, AnalyticsCompactor
@@ -193,3 +196,76 @@ async def test_passes_add_up_and_each_grain_is_kept_as_long_as_its_window_reache
     created = await quiet_db.fetch("SELECT hour, jobs FROM job_created_hours")
     assert [tuple(row) for row in created] == [(three_hours_ago.replace(minute=0), 80)]
     assert await analytics.compactor.run_once() == AnalyticsCompaction(0, 0)
+
+
+async def crafted_history(url: str, now: datetime) -> None:
+    """Timed jobs in each window's reach, and just inside the 1h and 24h windows' starts,
+    where a downgrade that cut the grains elsewhere would move them out."""
+    rng = random.Random(5)
+    start_1h = now.replace(second=0, microsecond=0) - timedelta(minutes=59)
+    start_24h = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
+    sets = [now - timedelta(minutes=m) for m in (3, 50, 70, 100, 5 * 60, 22 * 60, 26 * 60)]
+    sets += [now - timedelta(hours=33), now - timedelta(days=4)]
+    sets += [start_1h + timedelta(minutes=3), start_24h + timedelta(minutes=10)]
+    db = await asyncpg.connect(url)
+    try:
+        for created in sets:
+            runs = log_uniform(rng, 10, 0.01, 30)
+            await insert_timed(db, created, log_uniform(rng, 10, 0.01, 30), runs)
+            await insert_timed(db, created, [1.0], [runs[0]], status="failed")
+    finally:
+        await db.close()
+
+
+async def read_windows(url: str, *, fold_first: bool = False) -> dict[str, dict[str, Any]]:
+    """Every window, read by the API's reader (after a pass of its compactor if asked)."""
+    reading = Analytics(url)
+    try:
+        if fold_first:
+            await reading.compactor.run_once()
+        return await reading.windows()
+    finally:
+        await reading.close()
+
+
+async def fold_as_0013_did(url: str) -> None:
+    db = await asyncpg.connect(url)
+    try:
+        await db.execute("SELECT job_analytics_compact()")
+    finally:
+        await db.close()
+
+
+def test_a_downgrade_and_upgrade_keep_every_window_s_figures(server_url: str) -> None:
+    # The windows move on the hour: an attempt that straddles one is run again.
+    for _attempt in range(2):
+        started = datetime.now(UTC)
+        figures = downgrade_and_upgrade(server_url, started)
+        if datetime.now(UTC).hour == started.hour:
+            break
+    fresh, folded, upgraded, refolded = figures
+
+    assert [email(fresh[w])["completed"] for w in ("1h", "24h", "7d")] == [30, 80, 110]
+    assert folded == fresh
+    assert upgraded == fresh
+    assert refolded == fresh
+
+
+def downgrade_and_upgrade(server_url: str, now: datetime) -> list[dict[str, dict[str, Any]]]:
+    """Every window: fresh, folded, after a downgrade (folded by 0013's compactor) and an
+    upgrade, and once this layout's compactor has folded that."""
+    url = asyncio.run(create_database(server_url, "jobdeck_scratch"))
+    try:
+        config = alembic_config(url)
+        command.upgrade(config, "head")
+        asyncio.run(crafted_history(url, now))
+        fresh = asyncio.run(read_windows(url))
+        folded = asyncio.run(read_windows(url, fold_first=True))
+        command.downgrade(config, "0016-1")
+        asyncio.run(fold_as_0013_did(url))
+        command.upgrade(config, "head")
+        upgraded = asyncio.run(read_windows(url))
+        refolded = asyncio.run(read_windows(url, fold_first=True))
+    finally:
+        asyncio.run(drop_database(server_url, url))
+    return [fresh, folded, upgraded, refolded]
