@@ -117,6 +117,26 @@ def assert_timings(figures: dict[str, Any], waits: list[float], runs: list[float
         )
 
 
+def assert_same_figures(one: dict[str, Any], other: dict[str, Any]) -> None:
+    """Every window's figures are equal; only a bucket the series moved on by (the minute
+    turned between two reads) is left out."""
+    assert one.keys() == other.keys()
+    for window in one:
+        assert one[window]["error_groups"] == other[window]["error_groups"]
+        assert one[window]["by_hour"] == other[window]["by_hour"]
+        types = {entry["type"]: entry for entry in one[window]["types"]}
+        others = {entry["type"]: entry for entry in other[window]["types"]}
+        assert types.keys() == others.keys()
+        for name, entry in types.items():
+            then, now = entry.copy(), others[name].copy()
+            series = {point["bucket"]: point for point in then.pop("series")}
+            later = {point["bucket"]: point for point in now.pop("series")}
+            assert then == now
+            common = series.keys() & later.keys()
+            assert len(common) >= len(series) - 1
+            assert [series[b] for b in sorted(common)] == [later[b] for b in sorted(common)]
+
+
 def email(window: dict[str, Any]) -> dict[str, Any]:
     (only,) = window["types"]
     assert only["type"] == "email"
@@ -149,7 +169,7 @@ async def test_every_window_answers_the_same_once_folded_and_right_within_the_er
 
     assert compaction.analytics_rows_removed > 0
     assert not await quiet_db.fetchval("SELECT count(*) FROM job_analytics_deltas")
-    assert folded == fresh
+    assert_same_figures(folded, fresh)
     seen_by = {"1h": ["recent"], "24h": ["recent", "hours"], "7d": ["recent", "hours", "days"]}
     for window, names in seen_by.items():
         figures = email(folded[window])
@@ -158,8 +178,13 @@ async def test_every_window_answers_the_same_once_folded_and_right_within_the_er
         runs = [r for name in names for r in timings[name][1]]
         assert_timings(figures, waits, runs)
     # A bucket's figures are those of the jobs in it alone.
-    (two_days_ago,) = [b for b in email(folded["7d"])["series"] if b["completed"] == 100]
-    assert two_days_ago["bucket"] <= sets["days"] < two_days_ago["bucket"] + timedelta(hours=6)
+    six_hours = timedelta(hours=6)
+    (two_days_ago,) = [
+        b
+        for b in email(folded["7d"])["series"]
+        if b["bucket"] <= sets["days"] < b["bucket"] + six_hours
+    ]
+    assert two_days_ago["completed"] == 100
     assert_timings(two_days_ago, *timings["days"])
     assert sum(b["failed"] for b in email(folded["24h"])["series"]) == 40
 
@@ -246,9 +271,9 @@ def test_a_downgrade_and_upgrade_keep_every_window_s_figures(server_url: str) ->
     fresh, folded, upgraded, refolded = figures
 
     assert [email(fresh[w])["completed"] for w in ("1h", "24h", "7d")] == [30, 80, 110]
-    assert folded == fresh
-    assert upgraded == fresh
-    assert refolded == fresh
+    assert_same_figures(folded, fresh)
+    assert_same_figures(upgraded, fresh)
+    assert_same_figures(refolded, fresh)
 
 
 def downgrade_and_upgrade(server_url: str, now: datetime) -> list[dict[str, dict[str, Any]]]:
