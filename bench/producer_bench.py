@@ -47,6 +47,7 @@ from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
 from jobdeck_db import urls
 from jobdeck_db.migrations import alembic_config
+from producer_api.analytics_compactor import histogram_grains
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -360,7 +361,10 @@ async def load_jobs(url: str, total: int) -> dict[str, Any]:
         print(f"  rebuilt {len(indexes)} indexes  {indexed_s:6.1f} s")
         # The triggers wrote one delta row per chunk and minute; fold them like the API does.
         await connection.execute("SELECT job_stats_compact()")
-        await connection.execute("SELECT job_analytics_compact()")
+        grains = histogram_grains()
+        await connection.execute(
+            "SELECT job_analytics_compact($1, $2)", grains["grains"], grains["spans"]
+        )
         await connection.execute("VACUUM ANALYZE")
         return {
             "jobs": total,
@@ -705,9 +709,14 @@ async def measure_api(
         async with httpx.AsyncClient(
             base_url=base_url, timeout=120, limits=limits, headers=headers
         ) as client:
-            outcomes = [await measure_batches(client, meter, args.batches, args.batch_concurrency)]
-            print_outcome(outcomes[-1])
+            outcomes: list[Outcome] = []
+            if args.only is None:
+                batches = await measure_batches(client, meter, args.batches, args.batch_concurrency)
+                outcomes.append(batches)
+                print_outcome(batches)
             for scenario in read_scenarios(prefixes):
+                if args.only is not None and not scenario.name.startswith(f"{args.only}:"):
+                    continue
                 outcomes.append(
                     await measure_read(
                         client, meter, scenario, args.requests, args.read_concurrency
@@ -791,6 +800,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="pending jobs added before the cleanup phase (a quarter of --jobs); 0 skips it",
     )
+    parser.add_argument(
+        "--only",
+        choices=sorted({scenario.name.split(":")[0] for scenario in read_scenarios([""])}),
+        default=None,
+        help="measure only these reads (no batches, no cleanup phase), e.g. analytics",
+    )
     return parser.parse_args(argv)
 
 
@@ -819,6 +834,8 @@ def main(argv: list[str] | None = None) -> None:
             print("  warning: the machine is not idle; the figures below will be pessimistic")
         log_path = RESULTS_DIR / f"producer-api-{started_at.replace(':', '')}.log"
         pending = args.jobs // 4 if args.cleanup_pending is None else args.cleanup_pending
+        if args.only is not None:
+            pending = 0
         cleanup: dict[str, Any] | None = None
         with producer_api(url, log_path) as (base_url, api_pid):
             outcomes = asyncio.run(measure_api(base_url, api_pid, url, prefixes, args))

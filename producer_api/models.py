@@ -12,7 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from job_contract import JobAction
@@ -313,7 +313,8 @@ job_throughput_deltas = sa.Table(
     sa.Column("failed", sa.BigInteger, nullable=False),
     sa.Index("job_throughput_deltas_minute_idx", "minute"),
 )
-# Analytics rollups (migration 0013): trigger rows are fresh, the compactor's are `folded`.
+# Analytics rollups (migration 0013): trigger rows, until the compactor moves them into the
+# two tables below (migration 0016; `folded` is no longer used).
 job_analytics_deltas = sa.Table(
     "job_analytics_deltas",
     metadata,
@@ -323,16 +324,26 @@ job_analytics_deltas = sa.Table(
     sa.Column("bin", sa.Integer),
     sa.Column("jobs", sa.BigInteger, nullable=False),
     sa.Column("folded", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Index(
-        "job_analytics_deltas_folded_key",
-        "period",
-        "type",
-        "measure",
-        "bin",
-        unique=True,
-        postgresql_nulls_not_distinct=True,
-        postgresql_where=sa.text("folded"),
-    ),
+)
+# Timing histograms per window bucket (migration 0016): the compactor folds the trigger rows
+# of job_analytics_deltas into them; jobs[k + 1] is the jobs in bin k.
+job_analytics_histograms = sa.Table(
+    "job_analytics_histograms",
+    metadata,
+    sa.Column("grain", sa.Interval, primary_key=True),
+    sa.Column("period", _TIMESTAMP, primary_key=True),
+    sa.Column("type", sa.Text, primary_key=True),
+    sa.Column("measure", sa.Text, primary_key=True),
+    sa.Column("untimed", sa.BigInteger, nullable=False),
+    sa.Column("jobs", ARRAY(sa.BigInteger), nullable=False),
+)
+# Jobs created per hour and type, the last 8 days (the heatmap's).
+job_created_hours = sa.Table(
+    "job_created_hours",
+    metadata,
+    sa.Column("hour", _TIMESTAMP, primary_key=True),
+    sa.Column("type", sa.Text, primary_key=True),
+    sa.Column("jobs", sa.BigInteger, nullable=False),
 )
 job_error_deltas = sa.Table(
     "job_error_deltas",

@@ -309,62 +309,55 @@ LIMIT :limit;
 SELECT date_bin(CAST(:step AS interval), now(), TIMESTAMPTZ '2000-01-01')
            - CAST(:step AS interval) * (:buckets - 1) AS since;
 
--- name: analytics_outcomes
--- Per bucket of :step since :since and type (:types, NULL: all), and per type over the whole
--- window (bucket NULL): completed, failed, and nearest-rank percentiles of the run and wait
--- times read from the rollup's histograms (the p-th of n timings is the smallest bin holding
--- at least ceil(p × n) of them), as the bin's seconds.
-WITH hist AS (
+-- name: analytics_histograms
+-- Per bucket of :step since :since, type (:types, NULL: all) and timing measure: jobs with
+-- no claim time (`untimed`), and the histogram of the others' times (`jobs[k + 1]`: jobs in
+-- bin k). The compactor keeps one row per bucket at each window's step (migration 0016); the
+-- trigger rows it has not folded yet are added as rows of their own.
+SELECT period AS bucket, type, measure, untimed, jobs
+FROM job_analytics_histograms
+WHERE grain = CAST(:step AS interval)
+  AND period >= :since
+  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+UNION ALL
+SELECT bucket, type, measure,
+       coalesce(sum(jobs) FILTER (WHERE bin IS NULL), 0)::bigint,
+       job_histogram(array_agg(bin) FILTER (WHERE bin IS NOT NULL),
+                     array_agg(jobs) FILTER (WHERE bin IS NOT NULL))
+FROM (
     SELECT date_bin(CAST(:step AS interval), period, TIMESTAMPTZ '2000-01-01') AS bucket,
-           type, CASE measure WHEN 'waited' THEN 'wait' ELSE 'run' END AS metric, bin,
-           -- bigint all the way: sums of numeric cost several times more.
-           sum(jobs)::bigint AS jobs,
-           (sum(jobs) FILTER (WHERE measure = 'completed'))::bigint AS completed,
-           (sum(jobs) FILTER (WHERE measure = 'failed'))::bigint AS failed
+           type, measure, bin, sum(jobs)::bigint AS jobs
     FROM job_analytics_deltas
-    WHERE period >= :since
-      AND measure <> 'created'
+    WHERE measure <> 'created'
+      AND period >= :since
       AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
     GROUP BY 1, 2, 3, 4
-), binned AS (
-    SELECT bucket, type, metric, bin, sum(jobs)::bigint AS jobs,
-           sum(completed)::bigint AS completed, sum(failed)::bigint AS failed
-    FROM hist
-    GROUP BY GROUPING SETS ((bucket, type, metric, bin), (type, metric, bin))
-), ranked AS (
-    -- Jobs with no claim time (imported) count as outcomes but have no bin: left out here.
-    SELECT *,
-           (sum(jobs) FILTER (WHERE bin IS NOT NULL)
-               OVER (PARTITION BY bucket, type, metric ORDER BY bin))::bigint AS upto,
-           (sum(jobs) FILTER (WHERE bin IS NOT NULL)
-               OVER (PARTITION BY bucket, type, metric))::bigint AS timed
-    FROM binned
-)
-SELECT bucket, type,
-       coalesce(sum(completed), 0)::bigint AS completed,
-       coalesce(sum(failed), 0)::bigint AS failed,
-       job_duration_bin_seconds(min(bin) FILTER (
-           WHERE metric = 'run' AND upto >= ceil(0.50 * timed))) AS run_p50,
-       job_duration_bin_seconds(min(bin) FILTER (
-           WHERE metric = 'run' AND upto >= ceil(0.95 * timed))) AS run_p95,
-       job_duration_bin_seconds(min(bin) FILTER (
-           WHERE metric = 'run' AND upto >= ceil(0.99 * timed))) AS run_p99,
-       job_duration_bin_seconds(min(bin) FILTER (
-           WHERE metric = 'wait' AND upto >= ceil(0.50 * timed))) AS wait_p50,
-       job_duration_bin_seconds(min(bin) FILTER (
-           WHERE metric = 'wait' AND upto >= ceil(0.95 * timed))) AS wait_p95
-FROM ranked
-GROUP BY bucket, type;
+) AS fresh
+GROUP BY bucket, type, measure;
+
+-- name: analytics_bin_seconds
+-- The duration each histogram bin 0..:last stands for (its geometric middle), in seconds.
+SELECT array_agg(job_duration_bin_seconds(bin) ORDER BY bin)
+FROM generate_series(0, :last) AS bin;
 
 -- name: analytics_created_by_hour
--- Jobs created per ISO weekday (1 = Monday) and hour, UTC, in the 168 hours up to now.
-SELECT extract(isodow FROM period AT TIME ZONE 'UTC')::integer AS weekday,
-       extract(hour FROM period AT TIME ZONE 'UTC')::integer AS hour,
+-- Jobs created per ISO weekday (1 = Monday) and hour, UTC, in the 168 hours up to now: the
+-- compactor's hours (migration 0016) and the trigger rows it has not folded yet.
+SELECT extract(isodow FROM hour AT TIME ZONE 'UTC')::integer AS weekday,
+       extract(hour FROM hour AT TIME ZONE 'UTC')::integer AS hour,
        sum(jobs)::bigint AS jobs
-FROM job_analytics_deltas
-WHERE measure = 'created'
-  AND period >= date_trunc('hour', now()) - interval '167 hours'
-  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+FROM (
+    SELECT hour, jobs
+    FROM job_created_hours
+    WHERE hour >= date_trunc('hour', now()) - interval '167 hours'
+      AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+    UNION ALL
+    SELECT period, jobs
+    FROM job_analytics_deltas
+    WHERE measure = 'created'
+      AND period >= date_trunc('hour', now()) - interval '167 hours'
+      AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+) AS created
 GROUP BY 1, 2;
 
 -- name: analytics_error_groups
@@ -386,8 +379,10 @@ ORDER BY count DESC, last_seen DESC
 LIMIT :limit;
 
 -- name: job_analytics_compact
--- Fold the analytics rollups' rows together (migration 0013); how many rows each removed.
-SELECT analytics_rows_removed, error_rows_removed FROM job_analytics_compact();
+-- Fold the analytics rollups' rows together, the timings into histograms of each :grains
+-- kept for the matching :spans (migration 0016); how many rows each table lost.
+SELECT analytics_rows_removed, error_rows_removed
+FROM job_analytics_compact(CAST(:grains AS interval[]), CAST(:spans AS interval[]));
 -- name: schedule_insert
 -- Create a schedule, unless its name is taken (then no row).
 INSERT INTO schedules (name, cron, timezone, job, enabled, next_run_at)

@@ -21,8 +21,8 @@ from tests.servers import uvicorn_server
 TABLES = (
     "jobs, job_events, job_artifacts, job_count_deltas, job_throughput_deltas, workers,"
     " job_type_rate_slots, job_type_rate_cursors, job_retired_counts, cleanup_runs,"
-    " callback_deliveries, callback_attempts, alerts, job_analytics_deltas, job_error_deltas,"
-    " schedules"
+    " callback_deliveries, callback_attempts, alerts, job_analytics_deltas,"
+    " job_analytics_histograms, job_created_hours, job_error_deltas, schedules"
 )
 # Job types are not truncated (the built-ins are the migration's rows): custom ones go, and
 # the built-ins' controls are as installed.
