@@ -75,10 +75,17 @@ class SlotClaims:
     async def _claim_for(self, group: list[_Waiting]) -> None:
         try:
             jobs = await self._claim(sum(waiting.wants for waiting in group))
-        except WorkerServiceUnavailable as error:
+        except BaseException as error:
+            # Each slot hears what its claim would have raised (WorkerServiceUnavailable,
+            # TokenRefused); cancelled, the runner is stopping and the slots claim no more.
             for waiting in group:
                 if not waiting.jobs.done():
-                    waiting.jobs.set_exception(error)
+                    if isinstance(error, Exception):
+                        waiting.jobs.set_exception(error)
+                    else:
+                        waiting.jobs.set_result([])
+            if not isinstance(error, Exception):
+                raise
             return
         for waiting in group:
             mine, jobs = jobs[: waiting.wants], jobs[waiting.wants :]
