@@ -136,14 +136,41 @@ def protect(
 class KnownHostsOnly:
     """400 for a Host name not in ALLOWED_HOSTS, which closes DNS rebinding; except for the
     probes and metrics, which monitoring reaches by a pod's address and which tell a page
-    nothing worth rebinding a name for."""
+    nothing worth rebinding a name for.
+
+    Starlette's check parses the header on every request; a Host value it has let through
+    once is let through again at once (runners send the same one thousands of times a
+    second). The memory is bounded, so a flood of names under a wildcard only empties it."""
+
+    MAX_REMEMBERED = 1_000
 
     def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
         self.app = app
-        self.checked = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts)
+        self._admitted: set[bytes] = set()
+        self.checked = TrustedHostMiddleware(self._remember_host, allowed_hosts=allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in PROBE_PATHS:
+        if scope["type"] == "http" and (
+            scope["path"] in PROBE_PATHS or _raw_host(scope) in self._admitted
+        ):
             await self.app(scope, receive, send)
-        else:
+        elif scope["type"] in ("http", "websocket"):
             await self.checked(scope, receive, send)
+        else:  # lifespan: no Host to check
+            await self.app(scope, receive, send)
+
+    async def _remember_host(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Reached only through Starlette's check: this Host is allowed."""
+        host = _raw_host(scope)
+        if host is not None and scope["type"] == "http":
+            if len(self._admitted) >= self.MAX_REMEMBERED:
+                self._admitted.clear()
+            self._admitted.add(host)
+        await self.app(scope, receive, send)
+
+
+def _raw_host(scope: Scope) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == b"host":
+            return bytes(value)
+    return None

@@ -5,13 +5,13 @@ A pure ASGI wrapper, outermost, so refusals made before any route (400 Host, 401
 503 while starting) carry the id too.
 """
 
+import itertools
 import re
-import uuid
+import secrets
 from dataclasses import dataclass
 from typing import Final
 
 import httpx
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobdeck_runtime import logs
@@ -24,8 +24,14 @@ MAX_LENGTH: Final = 128
 _VALID = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_LENGTH}}}")
 
 
+# A random prefix per process and a counter: as unique as a UUID4 for what ids are used for
+# (finding one request's lines), at a fraction of its cost, paid on every claim.
+_PROCESS_PREFIX: Final = secrets.token_hex(8)
+_sequence = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return f"{_PROCESS_PREFIX}{next(_sequence):016x}"
 
 
 def accepted(raw: str | None) -> str:
@@ -57,10 +63,18 @@ class RequestIds:
         raw = next((value for key, value in scope["headers"] if key == _HEADER_KEY), None)
         request_id = accepted(raw.decode("latin-1") if raw is not None else None)
 
+        id_header = (_HEADER_KEY, request_id.encode("latin-1"))
+
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])  # optional in ASGI, and MutableHeaders reads it
-                MutableHeaders(scope=message)[HEADER] = request_id
+                # Appended to the app's headers (optional in ASGI), replacing any it set.
+                headers = [
+                    (key, value)
+                    for key, value in message.get("headers", ())
+                    if key.lower() != _HEADER_KEY
+                ]
+                headers.append(id_header)
+                message["headers"] = headers
             await send(message)
 
         with logs.bound(request_id=request_id):

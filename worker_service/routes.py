@@ -53,10 +53,27 @@ def _listener(request: Request) -> JobsPendingListener:
     return listener
 
 
+# A runner asks with the same query string on every claim: what it says is read once.
+_MAX_REMEMBERED_CLAIMS = 1_000
+_claim_queries: dict[bytes, tuple[ProcessOptions, list[str] | None]] = {}
+
+
+def _claim_query(request: Request) -> tuple[ProcessOptions, list[str] | None]:
+    """The claim's options and its job types, validated (422 naming the parameter)."""
+    raw: bytes = request.scope["query_string"]
+    known = _claim_queries.get(raw)
+    if known is None:
+        options = parse(ProcessOptions, dict(request.query_params), "query")
+        known = (options, parse_types(options.types))
+        if len(_claim_queries) >= _MAX_REMEMBERED_CLAIMS:
+            _claim_queries.clear()
+        _claim_queries[raw] = known
+    return known
+
+
 async def process(request: Request) -> Response:
     """Claim the most urgent claimable job(s); with `wait`, hold until one is claimable."""
-    options = parse(ProcessOptions, dict(request.query_params), "query")
-    types = parse_types(options.types)
+    options, types = _claim_query(request)
     worker_id = options.worker_id or f"runner-{uuid4().hex[:12]}"
     store, listener = _store(request), _listener(request)
     claims: ClaimBatcher = request.app.state.claims

@@ -322,6 +322,21 @@ async def test_an_allowed_host_on_any_port_is_served(
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("service", ["producer", "worker"])
+async def test_a_host_admitted_before_does_not_open_the_door_to_another(
+    clients: dict[str, httpx.AsyncClient], service: str
+) -> None:
+    # Admitted Host values are remembered (KnownHostsOnly): only those, never a look-alike.
+    client = clients[service]
+    allowed = {"Host": "localhost:1234"}
+
+    admitted = [await client.get("/openapi.json", headers=allowed) for _ in range(2)]
+    refused = await client.get("/openapi.json", headers={"Host": "localhost.evil.example:1234"})
+
+    assert [answer.status_code for answer in admitted] == [200, 200]
+    assert refused.status_code == 400
+
+
 # --- CORS_ORIGINS -----------------------------------------------------------------------------
 
 

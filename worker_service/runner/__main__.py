@@ -69,7 +69,7 @@ def _parse_args() -> argparse.Namespace:
         default=1,
         choices=range(1, MAX_CLAIM_BATCH + 1),
         metavar=f"1-{MAX_CLAIM_BATCH}",
-        help="jobs claimed per request by each slot (default 1)",
+        help="jobs each slot claims and runs at once (default 1); idle slots claim together",
     )
     parser.add_argument(
         "--worker-id",

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import aiohttp
 from pydantic import BaseModel, ValidationError
+from yarl import URL
 
 from job_contract.bounds import MAX_ERROR_CHARS, MAX_WAIT_SECONDS
 from job_contract.payloads import ReportType
@@ -64,6 +65,8 @@ class WorkerServiceClient:
             timeout=aiohttp.ClientTimeout(connect=10, sock_read=MAX_WAIT_SECONDS + 10),
             connector=aiohttp.TCPConnector(limit=200),
         )
+        # Claim URLs, built once for each set of options a runner claims with.
+        self._claim_urls: dict[tuple[str | None, str | None, float, int | None], URL] = {}
 
     async def close(self) -> None:
         await self._http.close()
@@ -71,8 +74,12 @@ class WorkerServiceClient:
     async def claim(self, options: ProcessOptions) -> list[ClaimedJob]:
         """Up to `options.limit` jobs, holding up to `options.wait` seconds for one to become
         claimable."""
-        params = options.model_dump(exclude_none=True)
-        _status, text = await self._send("POST", "/process", params=params, allow=(204,))
+        key = (options.worker_id, options.types, options.wait, options.limit)
+        url = self._claim_urls.get(key)
+        if url is None:
+            params = options.model_dump(exclude_none=True)
+            url = self._claim_urls[key] = URL(self._base_url + "/process").with_query(params)
+        _status, text = await self._send("POST", url, allow=(204,))
         return _parse(ClaimedJobs, text).jobs if text else []
 
     async def complete_many(self, jobs: list[CompletedJob]) -> CompleteBatchAnswer:
@@ -119,7 +126,7 @@ class WorkerServiceClient:
 
     async def _post(
         self, path: str, body: BaseModel, allow: tuple[int, ...] = ()
-    ) -> tuple[int, str]:
+    ) -> tuple[int, bytes]:
         return await self._send(
             "POST",
             path,
@@ -130,25 +137,37 @@ class WorkerServiceClient:
         )
 
     async def _send(
-        self, method: str, path: str, allow: tuple[int, ...] = (), **kwargs: Any
-    ) -> tuple[int, str]:
-        """(status, body text) for a 2xx or an allowed status."""
+        self, method: str, path: str | URL, allow: tuple[int, ...] = (), **kwargs: Any
+    ) -> tuple[int, bytes]:
+        """(status, body) for a 2xx or an allowed status; `path` under the base URL, or a
+        whole URL."""
         # The job's id and attempt when the call is about a job (loop.about_job), else new.
         headers = {**kwargs.pop("headers", {}), request_ids.HEADER: request_ids.outgoing()}
+        url = path if isinstance(path, URL) else self._base_url + path
         try:
-            request = self._http.request(method, self._base_url + path, headers=headers, **kwargs)
-            async with request as answer:
-                text = await answer.text()
+            async with self._http.request(method, url, headers=headers, **kwargs) as answer:
+                # Bytes: the answer's models read JSON bytes as they are, without decoding.
+                body = await answer.read()
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise WorkerServiceUnavailable(f"{method} {path}: {error!r}") from error
+            raise WorkerServiceUnavailable(f"{method} {_path(path)}: {error!r}") from error
         if answer.status in (401, 403):
-            raise TokenRefused(answer.status, text[:500])
+            raise TokenRefused(answer.status, _excerpt(body))
         if not 200 <= answer.status < 300 and answer.status not in allow:
-            raise WorkerServiceUnavailable(f"{method} {path}: {answer.status} {text[:500]}")
-        return answer.status, text
+            raise WorkerServiceUnavailable(
+                f"{method} {_path(path)}: {answer.status} {_excerpt(body)}"
+            )
+        return answer.status, body
 
 
-def _parse(model: type[Answer], text: str) -> Answer:
+def _path(path: str | URL) -> str:
+    return path.path if isinstance(path, URL) else path
+
+
+def _excerpt(body: bytes) -> str:
+    return body[:500].decode("utf-8", "replace")
+
+
+def _parse(model: type[Answer], text: bytes) -> Answer:
     """The answer as `model`; one this runner cannot read is the service's fault, not ours."""
     try:
         return model.model_validate_json(text)

@@ -1,6 +1,6 @@
 """The runner: claim slots, heartbeats, and a graceful stop.
 
-`concurrency` slots each long-poll the worker service for up to `batch_size` jobs, run them,
+`concurrency` slots each take up to `batch_size` jobs (claimed together, claims.py), run them,
 and report the outcomes; completions from all slots share requests (acks.py). One heartbeat
 task renews the leases of every job in flight and abandons those the service says are lost;
 another abandons those whose lease ran out on the runner's own clock (leases.py) because no
@@ -33,6 +33,7 @@ from job_contract.results import storable_json
 from job_contract.worker_api import ClaimedJob, CompletedJob, ProcessOptions
 from jobdeck_runtime import logs
 from worker_service.runner.acks import Acknowledger
+from worker_service.runner.claims import SlotClaims
 from worker_service.runner.client import (
     TokenRefused,
     WorkerServiceClient,
@@ -121,6 +122,7 @@ class Runner:
         self._no_op = no_op
         self._acks = Acknowledger(client)
         self._stopping = asyncio.Event()
+        self._claims = SlotClaims(client, self._claim_options, self._stopping)
         self._grace_over = False  # stopping, and the grace period has passed: retry no more
         self._in_flight: dict[UUID, Running] = {}
         self.processed = 0
@@ -141,10 +143,11 @@ class Runner:
         heartbeat = asyncio.create_task(self._heartbeat_forever())
         lease_watch = asyncio.create_task(self._watch_leases())
         acknowledger = asyncio.create_task(self._acks.run())
+        claimer = asyncio.create_task(self._claims.run())
         slots = [asyncio.create_task(self._slot()) for _ in range(self._concurrency)]
         await self._stopping.wait()
         await self._drain(slots)
-        for task in (heartbeat, lease_watch, acknowledger):
+        for task in (heartbeat, lease_watch, acknowledger, claimer):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -157,7 +160,7 @@ class Runner:
         backoff = 0.1
         while not self._stopping.is_set():
             try:
-                jobs = await self._claim()
+                jobs = await self._claims.take()
                 backoff = 0.1
             except TokenRefused as refusal:
                 # Every request would be refused the same way: stop, saying why.
@@ -172,19 +175,6 @@ class Runner:
                 continue
             if jobs:
                 await self._run_batch(jobs)
-
-    async def _claim(self) -> list[ClaimedJob]:
-        """Long-poll for jobs, giving up at once when the runner starts stopping."""
-        claim = asyncio.create_task(self._client.claim(self._claim_options))
-        stopping = asyncio.create_task(self._stopping.wait())
-        await asyncio.wait({claim, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if claim.done():
-            return claim.result()
-        claim.cancel()  # the service sees the disconnect and claims nothing for us
-        with contextlib.suppress(asyncio.CancelledError, WorkerServiceUnavailable):
-            return await claim  # it may have answered just before we cancelled
-        return []
 
     async def _sleep_unless_stopping(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

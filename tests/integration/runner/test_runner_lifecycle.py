@@ -7,11 +7,13 @@ from functools import partial
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from jobdeck_access.roles import Role
 from tests.eventually import eventually, value_becomes
 from tests.factories import insert_jobs
 from tests.integration.runner.conftest import StartRunner
+from tests.integration.worker.conftest import claims_waiting_become
 from worker_service.rescuer import Rescuer
 
 PUSH = '{"user_id": "u-1", "channel": "push", "message": "hello"}'
@@ -206,6 +208,23 @@ async def test_completions_from_busy_slots_share_requests(
     commits = await db.fetchval("SELECT count(DISTINCT completed_at) FROM jobs")
     assert commits < 200
     assert await db.fetchval("SELECT count(*) FROM job_events WHERE kind = 'completed'") == 300
+
+
+async def test_idle_slots_share_one_long_poll_and_its_jobs(
+    start_runner: StartRunner, runners_worker_url: str, db: asyncpg.Connection
+) -> None:
+    runner = start_runner("--concurrency", "8", simulated_duration_ms=3000)
+    async with httpx.AsyncClient(base_url=runners_worker_url) as worker:
+        # Eight idle slots, one request held by the service for all of them.
+        await claims_waiting_become(worker, 1)
+        await insert_jobs(db, 12, type="notification", payload=PUSH)
+        # Each slot runs one job at a time: eight run, four wait for a slot to free.
+        await value_becomes(partial(db.fetchval, PROCESSING), 8)
+        assert await db.fetchval("SELECT count(*) FROM jobs WHERE status = 'pending'") == 4
+        await value_becomes(partial(db.fetchval, COMPLETED), 12, seconds=30)
+        await claims_waiting_become(worker, 1)
+    runner.send_signal(signal.SIGTERM)
+    assert await exit_code(runner) == 0
 
 
 async def test_a_runner_whose_token_is_refused_stops_saying_why(
