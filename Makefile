@@ -73,17 +73,26 @@ test-fast: install faketime  ## the suite without the browser tests (no Chromium
 	$(BIN)/python -m pytest -m "not browser"
 
 # What depends on the server's version: every SQL block prepared, the migrations down and up, and
-# the flows whose statements do the work (claims and their controls, outcomes, leases, firing,
-# listing, analytics, callbacks, clean-up, a restart of a real cluster of that version), with
-# the TypeScript runner's tests, which CI runs on both servers. The rest (access tables, hostile
-# input, pages, the browser, the Python runner's handlers) reads the same on any server.
+# the flows whose statements do the work (claims and their controls, outcomes and their replays,
+# leases, LISTEN/NOTIFY wake-ups and the listener's check, firing, listing, actions on one job
+# or by filter, analytics and the stats compactor, the session's time zone, callbacks and
+# alerts, clean-up, archive and export), the whole chaos suite (#17: faults, a restart of a real
+# cluster of that version, the model check), with the TypeScript runner's tests, which CI runs
+# on both servers. The rest (access tables, hostile input, pages, the browser, the Python
+# runner's handlers, make run) reads the same on any server.
 SERVER_TESTS := tests/integration/test_queries_parse.py tests/integration/test_database_lifecycle.py \
 	tests/integration/worker/test_claims.py tests/integration/worker/test_type_controls.py \
-	tests/integration/worker/test_outcomes.py tests/integration/worker/test_leases.py \
-	tests/integration/worker/test_scheduler.py tests/integration/test_create_jobs.py \
-	tests/integration/test_list_jobs.py tests/integration/test_analytics.py \
-	tests/integration/callbacks/test_delivery.py tests/integration/retention/test_cleanup_api.py \
-	tests/chaos/test_database_restart.py tests/integration/runner/typescript
+	tests/integration/worker/test_outcomes.py tests/integration/worker/test_outcome_replays.py \
+	tests/integration/worker/test_leases.py tests/integration/worker/test_long_poll.py \
+	tests/integration/worker/test_listener_check.py tests/integration/worker/test_scheduler.py \
+	tests/integration/test_create_jobs.py tests/integration/test_list_jobs.py \
+	tests/integration/test_job_actions.py tests/integration/test_bulk_by_filter.py \
+	tests/integration/test_analytics.py tests/integration/test_stats_compactor.py \
+	tests/integration/test_session_timezone.py \
+	tests/integration/callbacks/test_delivery.py tests/integration/callbacks/test_alerts.py \
+	tests/integration/retention/test_cleanup_api.py tests/integration/retention/test_archive.py \
+	tests/integration/retention/test_export.py \
+	tests/chaos tests/integration/runner/typescript
 
 test-server: install  ## the server-dependent tests alone, for a second server (CI: PostgreSQL 15 via DATABASE_URL)
 	$(BIN)/python -m pytest -m "not browser" $(SERVER_TESTS)

@@ -230,6 +230,8 @@ class Fleet:
         ]
 
     def kill_all(self) -> None:
+        # Supervisors first: else each kill starts a new runner, outliving a failed test.
+        self.stopping = True
         for process in self.started:
             if process.poll() is None:
                 process.kill()

@@ -236,7 +236,7 @@ async def test_a_revoked_token_ends_the_session_at_the_next_page(
         assert (await web.get("/jobs")).status_code == 200
         assert (await api.delete(f"/tokens/{token['id']}")).status_code == 204
 
-        # Each API process trusts a token's check for TOKEN_CACHE_SECONDS.
+        # Each API process trusts a token's check for TOKEN_CACHE_SECONDS (0.1 s here).
         ended = await eventually(
             lambda: web.get("/jobs"), lambda answer: answer.status_code == 303, every=0.25
         )
