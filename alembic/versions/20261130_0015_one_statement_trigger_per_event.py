@@ -158,19 +158,23 @@ def _create_update_trigger() -> None:
                   AND error_group IS NOT NULL
                 GROUP BY 1, 2, 3
             )
+            -- A change is a claim (a wait ended) or an attempt's end (a run), never both:
+            -- one row and one bin per job.
             INSERT INTO job_analytics_deltas (period, type, measure, bin, jobs)
-            SELECT date_trunc('minute', m.at), c.type, m.measure, m.bin, count(*)
-            FROM changed AS c
-            CROSS JOIN LATERAL (VALUES
-                ('waited', c.claimed_at,
-                 job_duration_bin(extract(epoch FROM c.claimed_at - c.ready_at)::float8),
-                 c.old_status <> 'processing' AND c.status = 'processing'
-                 AND c.claimed_at IS NOT NULL),
-                (c.status, c.finished_at,
-                 job_duration_bin(extract(epoch FROM c.finished_at - c.claimed_at)::float8),
-                 c.old_status = 'processing' AND c.status IN ('completed', 'failed'))
-            ) AS m (measure, at, bin, applies)
-            WHERE m.applies
+            SELECT date_trunc('minute', t.at), t.type, t.measure,
+                   job_duration_bin(extract(epoch FROM t.took)::float8), count(*)
+            FROM (
+                SELECT type,
+                       CASE WHEN status = 'processing' THEN 'waited' ELSE status END AS measure,
+                       CASE WHEN status = 'processing' THEN claimed_at ELSE finished_at END
+                           AS at,
+                       CASE WHEN status = 'processing' THEN claimed_at - ready_at
+                            ELSE finished_at - claimed_at END AS took
+                FROM changed
+                WHERE (old_status <> 'processing' AND status = 'processing'
+                       AND claimed_at IS NOT NULL)
+                   OR (old_status = 'processing' AND status IN ('completed', 'failed'))
+            ) AS t
             GROUP BY 1, 2, 3, 4;
             -- Any pending row: a retry, a back-off, or an edit a long-poll should see.
             IF EXISTS (SELECT FROM new_rows WHERE status = 'pending') THEN
