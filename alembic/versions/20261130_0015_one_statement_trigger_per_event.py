@@ -1,18 +1,17 @@
-"""One statement trigger per event on `jobs`, each doing its bookkeeping in one statement.
+"""One statement trigger for updates of `jobs`, doing its bookkeeping in one statement.
 
-Every INSERT into `jobs` ran four statement triggers (count deltas, analytics, NOTIFY,
-search text) and every UPDATE three (count deltas, analytics, NOTIFY), each a PL/pgSQL call
-that re-read the transition tables in statements of its own; the update triggers joined
-new_rows to old_rows twice. Claims, completions and renewals paid all of it (issue #12:
-the analytics trigger alone 0.12 ms of a 1-job claim and 0.46 ms of a 50-job completion).
+Every UPDATE of `jobs` ran three statement triggers (count deltas, analytics, NOTIFY), each a
+PL/pgSQL call that re-read the transition tables in statements of its own, two of them
+joining new_rows to old_rows. Claims, completions and renewals paid all of it (issue #12).
 
-Now one trigger per event, whose function runs one statement: the rows whose status changed
-are found once (a join of the transition tables) and feed every delta table from data-
-modifying CTEs. A statement that changes no status (a lease renewal, a priority change)
-finds none and writes nothing. What is written is what the triggers of 0001, 0002, 0004 and
-0013 wrote, row for row, into the same tables; their functions stay, unused, for the
-downgrade. The delete trigger (count deltas) and the row triggers (error group, callback
-outbox, search text on a payload change) are left as they were: they are cheap, or rare.
+Now one trigger, whose function runs one statement: the rows whose status changed are found
+once (a join of the transition tables) and feed every delta table from data-modifying CTEs.
+A statement that changes no status (a lease renewal, a priority change) finds none and
+writes nothing. What is written is what the update triggers of 0001, 0002 and 0013 wrote,
+row for row, into the same tables; their functions stay (the insert and delete triggers
+still use them). The insert triggers are left as they were: combined the same way, a batch
+insert measured 16 % faster but the searches after it twice as slow, unexplained yet
+(bench/README.md).
 
 Revision ID: 0015
 Revises: 0014
@@ -30,88 +29,24 @@ depends_on: str | Sequence[str] | None = None
 
 # The triggers this migration replaces, with what each ran (for the downgrade).
 _REPLACED = {
-    "jobs_count_inserts": ("INSERT", "NEW TABLE AS new_rows", "jobs_record_count_deltas"),
     "jobs_count_updates": (
         "UPDATE",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
         "jobs_record_count_deltas",
     ),
-    "jobs_analytics_inserts": ("INSERT", "NEW TABLE AS new_rows", "jobs_record_analytics"),
     "jobs_analytics_updates": (
         "UPDATE",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
         "jobs_record_analytics",
     ),
-    "jobs_notify_inserts": ("INSERT", "NEW TABLE AS new_rows", "jobs_notify_pending"),
     "jobs_notify_updates": ("UPDATE", "NEW TABLE AS new_rows", "jobs_notify_pending"),
-    "jobs_search_inserts": ("INSERT", "NEW TABLE AS new_rows", "jobs_search_insert_text"),
 }
 
 
 def upgrade() -> None:
     for name in _REPLACED:
         op.execute(f"DROP TRIGGER {name} ON jobs")
-    _create_insert_trigger()
     _create_update_trigger()
-
-
-def _create_insert_trigger() -> None:
-    # Rows inserted already claimed or finished (imports, benchmarks) count at their own times,
-    # as 0013 and 0001 counted them. Every CTE is a data-modifying one, so each runs once
-    # whether or not the final SELECT reads it.
-    op.execute("""
-        CREATE FUNCTION jobs_record_inserts() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            WITH searchable AS (
-                INSERT INTO job_search (job_id, payload_text)
-                SELECT id, payload::text FROM new_rows
-            ), counted AS (
-                INSERT INTO job_count_deltas (status, type, delta)
-                SELECT status, type, count(*) FROM new_rows GROUP BY status, type
-            ), finished AS (
-                INSERT INTO job_throughput_deltas (minute, completed, failed)
-                SELECT date_trunc('minute', coalesce(completed_at, updated_at)),
-                       count(*) FILTER (WHERE status = 'completed'),
-                       count(*) FILTER (WHERE status = 'failed')
-                FROM new_rows WHERE status IN ('completed', 'failed') GROUP BY 1
-            ), failures AS (
-                INSERT INTO job_error_deltas
-                    (period, type, error_group, failures, first_at, last_at, sample, sample_job)
-                SELECT date_trunc('minute', updated_at), type, error_group, count(*),
-                       min(updated_at), max(updated_at),
-                       (array_agg(left(error, 1000) ORDER BY updated_at DESC))[1],
-                       (array_agg(id ORDER BY updated_at DESC))[1]
-                FROM new_rows
-                WHERE status = 'failed' AND error_group IS NOT NULL
-                GROUP BY 1, 2, 3
-            )
-            INSERT INTO job_analytics_deltas (period, type, measure, bin, jobs)
-            SELECT date_trunc('minute', m.at), n.type, m.measure, m.bin, count(*)
-            FROM new_rows AS n
-            CROSS JOIN LATERAL (VALUES
-                ('created', n.created_at, NULL::integer, true),
-                ('waited', n.claimed_at, job_duration_bin(extract(epoch FROM
-                    n.claimed_at - greatest(n.created_at, n.scheduled_for))::float8),
-                 n.claimed_at IS NOT NULL),
-                (n.status, coalesce(n.completed_at, n.updated_at),
-                 job_duration_bin(extract(epoch FROM
-                    coalesce(n.completed_at, n.updated_at) - n.claimed_at)::float8),
-                 n.status IN ('completed', 'failed'))
-            ) AS m (measure, at, bin, applies)
-            WHERE m.applies
-            GROUP BY 1, 2, 3, 4;
-            IF EXISTS (SELECT FROM new_rows WHERE status = 'pending') THEN
-                PERFORM pg_notify('jobdeck_jobs_pending', '');
-            END IF;
-            RETURN NULL;
-        END
-        $$
-    """)
-    op.execute("""
-        CREATE TRIGGER jobs_inserts_recorded AFTER INSERT ON jobs
-        REFERENCING NEW TABLE AS new_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION jobs_record_inserts()
-    """)
 
 
 def _create_update_trigger() -> None:
@@ -194,8 +129,6 @@ def _create_update_trigger() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER jobs_updates_recorded ON jobs")
     op.execute("DROP FUNCTION jobs_record_updates()")
-    op.execute("DROP TRIGGER jobs_inserts_recorded ON jobs")
-    op.execute("DROP FUNCTION jobs_record_inserts()")
     for name, (event, tables, function) in _REPLACED.items():
         op.execute(f"""
             CREATE TRIGGER {name} AFTER {event} ON jobs
