@@ -1,5 +1,5 @@
 """The rollups behind /stats and /analytics follow every change of status, whichever statement
-made it: one trigger per event on `jobs` writes them (migration 0015), so the worker's own
+made it: one update trigger on `jobs` writes them all (migration 0015), so the worker's own
 claims, renewals, completions, failures and rescues are checked here end to end."""
 
 import asyncpg
