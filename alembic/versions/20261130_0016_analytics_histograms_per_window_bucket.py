@@ -25,7 +25,7 @@ until the compactor's first pass folds them (at the hourly or 6-hour resolution 
 which is what the windows reaching that far back read).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-30
 """
 
@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
