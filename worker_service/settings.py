@@ -56,6 +56,8 @@ class Settings(ApiSettings, RetentionSettings):
     callback_allow_private: bool = _DELIVERER.allow_private
     callback_concurrency: int = Field(default=_DELIVERER.concurrency, ge=1, le=1000)
     callback_interval_seconds: float = Field(default=_DELIVERER.interval_seconds, gt=0)
+    # false: this service leaves callbacks to `python -m worker_service.callbacks`.
+    callback_in_service: bool = True
     # Alerts: a Slack-compatible incoming webhook (its URL is a secret: never logged).
     alert_webhook_url: SecretStr | None = None
     alert_min_interval_seconds: float = Field(default=_ALERTS.min_interval_seconds, ge=0)
