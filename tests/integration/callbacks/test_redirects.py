@@ -16,7 +16,7 @@ def public_or_the_receiver(address: Address) -> bool:
 
 async def test_a_redirect_to_the_metadata_address_is_refused_for_good(receiver: Receiver) -> None:
     receiver.answer(Answer(307, headers={"Location": "http://169.254.169.254/latest/meta-data/"}))
-    sender = Sender(2, public_or_the_receiver, connections=4)
+    sender = Sender(2, public_or_the_receiver)
     result = await sender.send(receiver.url, {}, b"{}")
     await sender.close()
 
@@ -30,7 +30,7 @@ async def test_a_redirect_to_an_allowed_place_is_followed_with_the_same_signed_p
 ) -> None:
     receiver.answer(Answer(308, headers={"Location": "/moved"}))
     headers = {"webhook-id": "msg_1", "webhook-signature": "v1,abc"}
-    sender = Sender(2, public_or_the_receiver, connections=4)
+    sender = Sender(2, public_or_the_receiver)
     result = await sender.send(receiver.url, headers, b'{"a": 1}')
     await sender.close()
 
