@@ -38,9 +38,10 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -616,7 +617,9 @@ async def measure_full(
     """(b) on an emptied table each round, or (d) on the big table as it stands."""
     base_url, service_pid = service
     async with runners(monitor, base_url, phase.connections, phase.batch_size, args) as run:
-        meter = CpuMeter(monitor, {"service": [service_pid], "runner": [run.pid]})
+        # --callbacks process: the deliverer's process counts as the service's.
+        service_pids = [service_pid, *args.deliverer_pids]
+        meter = CpuMeter(monitor, {"service": service_pids, "runner": [run.pid]})
         await runner_round(monitor, run, meter, WARMUP_JOBS, phase, fresh)  # connections, plans
         phase.plans = {}
         for _ in range(args.rounds):
@@ -638,7 +641,9 @@ async def measure_pickup(
     base_url, service_pid = service
     await monitor.execute(RESET_TABLES)
     async with runners(monitor, base_url, slots, 1, args) as run:
-        meter = CpuMeter(monitor, {"service": [service_pid], "runner": [run.pid]})
+        # --callbacks process: the deliverer's process counts as the service's.
+        service_pids = [service_pid, *args.deliverer_pids]
+        meter = CpuMeter(monitor, {"service": service_pids, "runner": [run.pid]})
         before = await meter.sample()
         inserted = await insert_one_at_a_time(monitor, args.pickup_jobs, args.pickup_interval_ms)
         await wait_until_finished(monitor, run, time.monotonic() + DRAIN_TIME_CAP_S)
@@ -760,6 +765,12 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
             env = {"DATABASE_URL": url}
             if args.callbacks:
                 env |= CALLBACK_SERVICE_ENV
+            if args.callbacks == "process":
+                env["CALLBACK_IN_SERVICE"] = "false"
+                log = args.logs.with_name(f"{args.logs.name}-deliverer.log")
+                deliverer = stack.enter_context(deliverer_process(env, log))
+                args.deliverer_pids.append(deliverer.pid)
+                print(f"callback deliverer process pid {deliverer.pid}")
             base_url, process = stack.enter_context(
                 uvicorn_server("worker_service.main:app", env, service_log)
             )
@@ -786,6 +797,23 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
 
 # --callbacks: the worker service may reach the receiver on loopback, and signs.
 CALLBACK_SERVICE_ENV = {"CALLBACK_ALLOW_PRIVATE": "true", "WEBHOOK_SECRET": BENCH_WEBHOOK_SECRET}
+
+
+@contextlib.contextmanager
+def deliverer_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m worker_service.callbacks` beside the worker service; stopped by its PID."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "worker_service.callbacks"],
+            cwd=REPO_ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        stop(process)
 
 
 async def with_callbacks(
@@ -988,12 +1016,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--controls", choices=list(CONTROLS), default="none", help="limits on every type (none)")
     add("--runner", choices=["python", "node"], default="python", help="whose runner (python)")
     add("--node-cpu-prof", action="store_true", help="with --runner node: V8 CPU profiles")
-    add("--callbacks", action="store_true", help="(b) again, then (c), (d), with callbacks")
+    add(
+        "--callbacks",
+        nargs="?",
+        const="service",
+        choices=["service", "process"],
+        help="(b) again, then (c), (d), with callbacks sent by the worker service (or by"
+        " `python -m worker_service.callbacks`: --callbacks process)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    args.deliverer_pids = []
     stop_on_sigterm()
     server_url = urls.validate(os.environ.get("DATABASE_URL") or DEFAULT_SERVER_URL)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
@@ -1002,7 +1038,7 @@ def main(argv: list[str] | None = None) -> None:
     report: dict[str, Any] = {
         "started_at": stamp,
         "cpus": os.cpu_count(),
-        "arguments": {k: v for k, v in vars(args).items() if k != "logs"},
+        "arguments": {k: v for k, v in vars(args).items() if k not in ("logs", "deliverer_pids")},
         "targets": {
             "b_single_jobs_per_s": FULL_SINGLE_TARGET,
             "b_batch_jobs_per_s": FULL_BATCH_TARGET,
