@@ -16,6 +16,8 @@ import asyncpg
 from jobdeck_db.sessions import server_settings
 
 CHANNEL = "jobdeck_callbacks_due"
+# After a failed LISTEN, the next attempt waits this long (the poll delivers meanwhile).
+RETRY_LISTEN_SECONDS = 10.0
 logger = logging.getLogger("worker_service.callbacks")
 
 
@@ -26,6 +28,7 @@ class DueListener:
         # Set by a NOTIFY; cleared when a pass starts, so one that arrives during a pass
         # makes the next pause end at once.
         self._due = asyncio.Event()
+        self._retry_at = 0.0  # loop time before which a failed LISTEN is not tried again
         self.waiting = 0  # deliverers parked in pause() now: tests await it
 
     def taken(self) -> None:
@@ -49,19 +52,30 @@ class DueListener:
     async def _ensure_listening(self) -> None:
         if self._connection is not None and not self._connection.is_closed():
             return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._retry_at:
+            return
         try:
-            connection = await asyncpg.connect(
-                self._database_url,
-                timeout=5,
-                server_settings=server_settings("jobdeck-callbacks-listener"),
-            )
-            await connection.add_listener(CHANNEL, self._on_notify)
+            self._connection = await self._listen()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
             logger.warning("callbacks: cannot LISTEN (%r); polling meanwhile", error)
+            self._retry_at = loop.time() + RETRY_LISTEN_SECONDS
             return
-        self._connection = connection
         # Queued while nobody listened: look now.
         self._due.set()
+
+    async def _listen(self) -> asyncpg.Connection:
+        connection = await asyncpg.connect(
+            self._database_url,
+            timeout=5,
+            server_settings=server_settings("jobdeck-callbacks-listener"),
+        )
+        try:
+            await connection.add_listener(CHANNEL, self._on_notify)
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
 
     def _on_notify(self, *_: object) -> None:
         self._due.set()
