@@ -118,11 +118,19 @@ class CallbackDeliverer(DatabaseMaintenance[DelivererSettings, int]):
             detail = f"gave up after {tries} tries: {result.summary()}"
         else:
             retry_in = self._backoff(tries, result.retry_after)
-        if ended_as is not None:
+        # A line per delivered callback only at DEBUG: at thousands a second they are noise
+        # and CPU (the metrics count them); one that failed for good is a warning.
+        level = logging.WARNING if state is DeliveryState.FAILED else logging.DEBUG
+        if ended_as is not None and logger.isEnabledFor(level):
             # The host only: a callback URL's path or query may carry the receiver's token.
             host = URL(delivery.url, encoded=True).host
-            logger.info(
-                "callback to %s %s (job %s): %s", host, state.value, delivery.job["id"], detail
+            logger.log(
+                level,
+                "callback to %s %s (job %s): %s",
+                host,
+                state.value,
+                delivery.job["id"],
+                detail,
             )
         return TryRecord(
             delivery_id=delivery.id,
