@@ -16,9 +16,10 @@ else the local PostgreSQL at 127.0.0.1:5432), side by side:
     database's own clock says how long it took from the INSERT to the claim;
 (d) (b) again with 1,000,000 completed jobs (and their events) in the table.
 
-With --callbacks, every job of (b)-(d) has a callback_url to a receiver in this process, so the
-worker service also delivers each outcome (signed, from the outbox): compare (b) with a run
-without, and read the delivery lag (outcome to receiver, p50/p95) in the report.
+With --callbacks, (b) runs twice on one worker service: as usual, then with a callback_url on
+every job to a receiver in this process, so the service also delivers each outcome (signed,
+from the outbox); the report gives the second as a share of the first, and the delivery lag
+(outcome to receiver, p50/p95). (c) and (d) then run with callbacks too.
 
 Each throughput figure is the median of three rounds of 20,000 no-op jobs inserted in SQL
 (with an ANALYZE in the same transaction, so plans do not depend on when statistics were last
@@ -37,9 +38,10 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +79,7 @@ PICKUP_P50_TARGET_MS = 2.0
 PICKUP_P95_TARGET_MS = 5.0
 BIG_TABLE_TARGET_SHARE = 0.80  # (d) as a share of (b)
 CALLBACK_LAG_P95_TARGET_MS = 1_000.0  # --callbacks: outcome to receiver (issue #14)
+CALLBACK_SHARE_TARGET = 0.80  # --callbacks: (b) with callbacks as a share of without
 
 # Bounds: a round stops claiming after this long (its figure is then flagged "capped"), and
 # once the whole run has used its budget the remaining rounds of each phase are skipped.
@@ -614,7 +617,9 @@ async def measure_full(
     """(b) on an emptied table each round, or (d) on the big table as it stands."""
     base_url, service_pid = service
     async with runners(monitor, base_url, phase.connections, phase.batch_size, args) as run:
-        meter = CpuMeter(monitor, {"service": [service_pid], "runner": [run.pid]})
+        # --callbacks process: the deliverer's process counts as the service's.
+        service_pids = [service_pid, *args.deliverer_pids]
+        meter = CpuMeter(monitor, {"service": service_pids, "runner": [run.pid]})
         await runner_round(monitor, run, meter, WARMUP_JOBS, phase, fresh)  # connections, plans
         phase.plans = {}
         for _ in range(args.rounds):
@@ -636,7 +641,9 @@ async def measure_pickup(
     base_url, service_pid = service
     await monitor.execute(RESET_TABLES)
     async with runners(monitor, base_url, slots, 1, args) as run:
-        meter = CpuMeter(monitor, {"service": [service_pid], "runner": [run.pid]})
+        # --callbacks process: the deliverer's process counts as the service's.
+        service_pids = [service_pid, *args.deliverer_pids]
+        meter = CpuMeter(monitor, {"service": service_pids, "runner": [run.pid]})
         before = await meter.sample()
         inserted = await insert_one_at_a_time(monitor, args.pickup_jobs, args.pickup_interval_ms)
         await wait_until_finished(monitor, run, time.monotonic() + DRAIN_TIME_CAP_S)
@@ -715,6 +722,7 @@ def phase_list(args: argparse.Namespace, key: str) -> Throughput:
     titles = {
         "a": "(a) raw SQL (WorkerStore)",
         "b": "(b) full path (runner + service)",
+        "bcb": "(b) with callbacks",
         "d": f"(d) full path, {args.big_table:,} finished",
     }
     prefix, shape = key.split("_")
@@ -756,7 +764,13 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
         async with contextlib.AsyncExitStack() as stack:
             env = {"DATABASE_URL": url}
             if args.callbacks:
-                env |= await with_callbacks(monitor, stack, report)
+                env |= CALLBACK_SERVICE_ENV
+            if args.callbacks == "process":
+                env["CALLBACK_IN_SERVICE"] = "false"
+                log = args.logs.with_name(f"{args.logs.name}-deliverer.log")
+                deliverer = stack.enter_context(deliverer_process(env, log))
+                args.deliverer_pids.append(deliverer.pid)
+                print(f"callback deliverer process pid {deliverer.pid}")
             base_url, process = stack.enter_context(
                 uvicorn_server("worker_service.main:app", env, service_log)
             )
@@ -764,6 +778,10 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
             print(f"worker service pid {process.pid} at {base_url}")
             for key in ("b_single", "b_batch"):
                 await run_throughput(url, monitor, service, key, args, budget, throughput)
+            if args.callbacks:
+                await with_callbacks(monitor, stack, report)
+                for key in ("bcb_single", "bcb_batch"):
+                    await run_throughput(url, monitor, service, key, args, budget, throughput)
             for slots in args.pickup_slots:
                 report["pickup"].append(asdict(await measure_pickup(monitor, service, slots, args)))
                 print_pickup(report["pickup"][-1])
@@ -777,16 +795,36 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
         await monitor.close()
 
 
+# --callbacks: the worker service may reach the receiver on loopback, and signs.
+CALLBACK_SERVICE_ENV = {"CALLBACK_ALLOW_PRIVATE": "true", "WEBHOOK_SECRET": BENCH_WEBHOOK_SECRET}
+
+
+@contextlib.contextmanager
+def deliverer_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m worker_service.callbacks` beside the worker service; stopped by its PID."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "worker_service.callbacks"],
+            cwd=REPO_ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
 async def with_callbacks(
     monitor: asyncpg.Connection, stack: contextlib.AsyncExitStack, report: dict[str, Any]
-) -> dict[str, str]:
+) -> None:
     """From here on every job gets a callback_url to a receiver in this process (a column
-    default: the bench's inserts stay as they are); the worker service's settings for it."""
+    default: the bench's inserts stay as they are)."""
     url, lags = await stack.enter_async_context(callback_receiver())
     await monitor.execute(f"ALTER TABLE jobs ALTER COLUMN callback_url SET DEFAULT '{url}'")
     stack.callback(lambda: report.__setitem__("callbacks", lags.summary()))
     print(f"callbacks to {url}")
-    return {"CALLBACK_ALLOW_PRIVATE": "true", "WEBHOOK_SECRET": BENCH_WEBHOOK_SECRET}
 
 
 async def outbox_drained(monitor: asyncpg.Connection) -> None:
@@ -852,11 +890,12 @@ def throughput_rows(report: dict[str, Any]) -> list[list[str]]:
         target, met = "-", "-"
         if key in targets:
             target, met = f">= {targets[key]:,}/s", yes_no(median, targets[key])
-        if key.startswith("d"):
-            base = by_key.get(key.replace("d_", "b_"), {}).get("median_jobs_per_s")
+        shares = {"d": BIG_TABLE_TARGET_SHARE, "bcb": CALLBACK_SHARE_TARGET}
+        if (prefix := key.split("_")[0]) in shares:
+            base = by_key.get(key.replace(f"{prefix}_", "b_"), {}).get("median_jobs_per_s")
             share = median / base if median and base else None
-            target = f">= {BIG_TABLE_TARGET_SHARE:.0%} of (b)"
-            met = "-" if share is None else f"{share:.0%} " + yes_no(share, BIG_TABLE_TARGET_SHARE)
+            target = f">= {shares[prefix]:.0%} of (b)"
+            met = "-" if share is None else f"{share:.0%} " + yes_no(share, shares[prefix])
         capped = any(r["capped"] for r in phase["rounds"])
         cpu = phase["median_cpu_us_per_job"]
         rows.append(
@@ -977,12 +1016,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--controls", choices=list(CONTROLS), default="none", help="limits on every type (none)")
     add("--runner", choices=["python", "node"], default="python", help="whose runner (python)")
     add("--node-cpu-prof", action="store_true", help="with --runner node: V8 CPU profiles")
-    add("--callbacks", action="store_true", help="a callback_url on every job of (b)-(d)")
+    add(
+        "--callbacks",
+        nargs="?",
+        const="service",
+        choices=["service", "process"],
+        help="(b) again, then (c), (d), with callbacks sent by the worker service (or by"
+        " `python -m worker_service.callbacks`: --callbacks process)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    args.deliverer_pids = []
     stop_on_sigterm()
     server_url = urls.validate(os.environ.get("DATABASE_URL") or DEFAULT_SERVER_URL)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
@@ -991,7 +1038,7 @@ def main(argv: list[str] | None = None) -> None:
     report: dict[str, Any] = {
         "started_at": stamp,
         "cpus": os.cpu_count(),
-        "arguments": {k: v for k, v in vars(args).items() if k != "logs"},
+        "arguments": {k: v for k, v in vars(args).items() if k not in ("logs", "deliverer_pids")},
         "targets": {
             "b_single_jobs_per_s": FULL_SINGLE_TARGET,
             "b_batch_jobs_per_s": FULL_BATCH_TARGET,

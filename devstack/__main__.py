@@ -84,7 +84,18 @@ def _services(local: LocalSecrets) -> list[Service]:
             Service(f"runner {number}", ["-m", "worker_service.runner"], env=runner_env)
             for number in (1, 2)
         ),
+        *_callbacks_process(),
     ]
+
+
+def _callbacks_process() -> list[Service]:
+    """The callback deliverer's own process, when the worker service is told to leave
+    callbacks to it (CALLBACK_IN_SERVICE=false, in the environment or .env)."""
+    from worker_service.settings import get_settings  # reads .env as the service will
+
+    if get_settings().callback_in_service:
+        return []
+    return [Service("callbacks", ["-m", "worker_service.callbacks"])]
 
 
 def _port_in_use(port: int) -> bool:

@@ -42,6 +42,10 @@ class MaintenanceService(ABC, Generic[Settings, Report]):
         """True when the pass stopped at its bound with work left: go again without pausing."""
         return False
 
+    async def pause(self, seconds: float) -> None:
+        """Between passes; a service that can be told of new work ends it early."""
+        await asyncio.sleep(seconds)
+
     def describe_failure(self, error: Exception) -> str | None:
         """A one-line warning for a failure that is expected to pass (the database
         restarting, say); None logs the traceback as a bug."""
@@ -64,7 +68,7 @@ class MaintenanceService(ABC, Generic[Settings, Report]):
                 if self.more_waiting(report):
                     continue
             elapsed = loop.time() - started
-            await asyncio.sleep(max(0.0, self.settings.interval_seconds - elapsed))
+            await self.pause(max(0.0, self.settings.interval_seconds - elapsed))
 
 
 @contextlib.asynccontextmanager

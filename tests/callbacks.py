@@ -13,6 +13,7 @@ from tests.factories import create_job, email_job
 from worker_service.callbacks.deliverer import CallbackDeliverer, DelivererSettings
 from worker_service.callbacks.signing import WebhookSigner, secret_bytes
 from worker_service.callbacks.store import CallbackStore
+from worker_service.callbacks.wakeups import DueListener
 
 SECRET = "whsec_" + base64.b64encode(b"jobdeck-test-secret-of-32-bytes!").decode()
 NEXT_SECRET = "whsec_" + base64.b64encode(b"the-next-secret-we-rotate-to-now!").decode()
@@ -23,12 +24,16 @@ TEST_SETTINGS = DelivererSettings(
 
 
 def make_deliverer(
-    pool: asyncpg.Pool, secrets: tuple[str, ...] = (SECRET,), **settings: Any
+    pool: asyncpg.Pool,
+    secrets: tuple[str, ...] = (SECRET,),
+    listener: DueListener | None = None,
+    **settings: Any,
 ) -> CallbackDeliverer:
     return CallbackDeliverer(
         CallbackStore(pool),
         WebhookSigner([secret_bytes(secret) for secret in secrets]),
         TEST_SETTINGS.model_copy(update=settings),
+        listener,
     )
 
 

@@ -70,15 +70,15 @@ def producer_url(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def worker_url(database_url: str) -> Iterator[str]:
-    """The worker service. Its own rescuer, scheduler, callback deliverer and alert evaluator
-    wait an hour between passes (as its stale-runner sweeper does anyway): tests run
-    `run_once()` themselves, so rescues, firings, deliveries and alerts happen exactly when a
-    test says."""
+    """The worker service. Its own rescuer, scheduler and alert evaluator wait an hour between
+    passes (as its stale-runner sweeper does anyway), and it delivers no callbacks (a NOTIFY
+    would wake its deliverer): tests run `run_once()` themselves, so rescues, firings,
+    deliveries and alerts happen exactly when a test says."""
     env = {
         "DATABASE_URL": database_url,
         "RESCUE_INTERVAL_SECONDS": "3600",
         "SCHEDULER_INTERVAL_SECONDS": "3600",
-        "CALLBACK_INTERVAL_SECONDS": "3600",
+        "CALLBACK_IN_SERVICE": "false",
         "ALERT_INTERVAL_SECONDS": "3600",
     }
     with uvicorn_server("worker_service.main:app", env) as base_url:

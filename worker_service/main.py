@@ -32,8 +32,7 @@ from jobdeck_runtime.startup import StartupGuard
 from worker_service import routes
 from worker_service.alerts.evaluator import AlertEvaluator
 from worker_service.alerts.store import AlertStore
-from worker_service.callbacks.deliverer import CallbackDeliverer
-from worker_service.callbacks.store import CallbackStore
+from worker_service.callbacks.deliverer import CallbackDeliverer, new_deliverer
 from worker_service.claims import ClaimBatcher
 from worker_service.errors import JobNotFound, OutcomeRefused, ReportNotFound
 from worker_service.json_responses import error_response, json_response
@@ -84,6 +83,14 @@ async def _database_error(request: Request, error: Exception) -> Response:
     return error_response(500, "internal error")
 
 
+def _deliverer(settings: Settings, pool: asyncpg.Pool, url: str) -> CallbackDeliverer | None:
+    """The callback deliverer this service runs, unless CALLBACK_IN_SERVICE=false leaves
+    callbacks to their own process (worker_service/callbacks/__main__.py)."""
+    if not settings.callback_in_service:
+        return None
+    return new_deliverer(settings, pool, url)
+
+
 @asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -97,13 +104,10 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.retry_base_delay_seconds,
         settings.retry_max_delay_seconds,
     )
-    # Callbacks and alerts hold a connection while they send: a pool of their own, so a slow
-    # receiver never keeps a runner's outcome waiting for a connection.
+    # Callbacks and alerts: a pool of their own, so their bursts never keep a runner's outcome
+    # waiting for a connection.
     background = await create_pool(url, 2, durable=True)
-    signer = settings.signer()
-    deliverer = CallbackDeliverer(CallbackStore(background), signer, settings.deliverer())
-    if not signer.signs:
-        logger.warning("WEBHOOK_SECRET is not set: callbacks are sent unsigned")
+    deliverer = _deliverer(settings, background, url)
     token_pool = await create_token_pool(url)
     retention_pool = await create_retention_pool(url)
     app.state.verifier = TokenVerifier(TokenStore(token_pool), settings.token_cache_seconds)
@@ -119,7 +123,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
             Rescuer(store, settings.rescuer()),
             StaleRunnerSweeper(store),
             Cleaner(retention_pool, settings, settings.cleaner()),
-            deliverer,
+            *([deliverer] if deliverer is not None else []),
             AlertEvaluator(AlertStore(background), settings.alerts()),
             Scheduler(store, settings.scheduler()),
             ListenerCheck(listener),
@@ -129,7 +133,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     finally:
         await listener.stop()
         await limited.stop()
-        await deliverer.close()
+        if deliverer is not None:
+            await deliverer.close()
         await asyncio.gather(
             durable.close(),
             fast.close(),

@@ -511,14 +511,13 @@ WITH stale AS (
 )
 SELECT count(*) FROM forgotten;
 
--- name: callback_due
--- Up to $1 callback deliveries whose next try is due, each locked until the caller's
--- transaction ends (SKIP LOCKED: another worker service takes others), with their job.
--- The caller sends them while holding the locks and records the tries before it commits, so
--- a crash in between rolls back to "due" and repeats only the tries that were in flight.
--- Each job is key-share locked too (SKIP LOCKED: not one being deleted): recording a try
--- references the job, and a delete of it (which cascades to the delivery) waits for this
--- pass instead of deadlocking with it. Status updates do not conflict with a key-share lock.
+-- name: callback_claim
+-- Take up to $1 callback deliveries whose next try is due, leasing each for $2 seconds: its
+-- next_try_at moves past the try (SKIP LOCKED: another deliverer takes others, and a taken
+-- one is not due for them until the lease runs out). The caller commits at once, sends
+-- holding no lock, and records the tries (callback_record_tries); a deliverer that dies
+-- in between leaves its deliveries to be tried again when their lease ends, so only the
+-- tries in flight are repeated. The job's fields come along for a first try's message.
 WITH due AS (
     SELECT id
     FROM callback_deliveries
@@ -526,28 +525,31 @@ WITH due AS (
     ORDER BY next_try_at
     LIMIT $1
     FOR UPDATE SKIP LOCKED
+), leased AS (
+    UPDATE callback_deliveries AS d
+    SET next_try_at = now() + make_interval(secs => $2::float8)
+    FROM due
+    WHERE d.id = due.id
+    RETURNING d.id, d.job_id, d.event, d.url, d.tries, d.body, d.created_at
 )
-SELECT d.id AS delivery_id, d.event, d.url, d.tries, d.body, d.created_at AS queued_at, j.*
-FROM due
-JOIN callback_deliveries AS d ON d.id = due.id
-JOIN jobs AS j ON j.id = d.job_id
-ORDER BY d.next_try_at
-FOR KEY SHARE OF j SKIP LOCKED;
+SELECT leased.id AS delivery_id, leased.event, leased.url, leased.tries, leased.body,
+       leased.created_at AS queued_at, j.*
+FROM leased
+JOIN jobs AS j ON j.id = leased.job_id;
 
 -- name: callback_record_tries
 -- Record one try of each delivery ($1 ids): its new state $2 (pending again after $3 seconds,
 -- or delivered, or failed for good), the body sent $4 (kept from the first try), and what the
 -- try saw ($5 duration in ms, $6 HTTP status, $7 error, $8 excerpt of the answer). A delivery
--- that ended logs $9 (the event kind) with detail $10 on its job's timeline.
+-- that ended logs $9 (the event kind) with detail $10 on its job's timeline. A delivery gone
+-- meanwhile (its job deleted) or already ended (a try repeated after its lease ran out) is
+-- left as it is.
 WITH tried AS (
     SELECT *
     FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::float8[], $6::integer[],
                 $7::text[], $8::text[], $9::text[], $10::text[])
          AS t (delivery_id, state, retry_in, body, duration_ms, status_code, error, excerpt,
                kind, detail)
-), recorded AS (
-    INSERT INTO callback_attempts (delivery_id, duration_ms, status_code, error, response_excerpt)
-    SELECT delivery_id, duration_ms, status_code, error, excerpt FROM tried
 ), updated AS (
     UPDATE callback_deliveries AS d
     SET state = tried.state,
@@ -556,8 +558,12 @@ WITH tried AS (
         next_try_at = now() + make_interval(secs => coalesce(tried.retry_in, 0)),
         finished_at = CASE WHEN tried.kind IS NOT NULL THEN now() END
     FROM tried
-    WHERE d.id = tried.delivery_id
-    RETURNING d.job_id, tried.kind, tried.detail
+    WHERE d.id = tried.delivery_id AND d.state = 'pending'
+    RETURNING d.id, d.job_id, tried.kind, tried.detail
+), recorded AS (
+    INSERT INTO callback_attempts (delivery_id, duration_ms, status_code, error, response_excerpt)
+    SELECT tried.delivery_id, tried.duration_ms, tried.status_code, tried.error, tried.excerpt
+    FROM tried JOIN updated ON updated.id = tried.delivery_id
 )
 INSERT INTO job_events (job_id, kind, attempt, detail)
 SELECT updated.job_id, updated.kind, jobs.attempts, updated.detail

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from job_contract.bounds import DEFAULT_MAX_RESULT_BYTES
@@ -11,9 +11,11 @@ from jobdeck_retention.cleaner import CleanerSettings
 from jobdeck_retention.settings import RetentionSettings
 from jobdeck_runtime.settings import load_settings
 from worker_service.alerts.evaluator import AlertSettings
+from worker_service.alerts.mailer import email_addresses
 from worker_service.callbacks.deliverer import DelivererSettings
 from worker_service.callbacks.signing import WebhookSigner, secret_bytes
 from worker_service.rescuer import RescuerSettings
+from worker_service.runner.smtp_url import parse_smtp_url
 from worker_service.scheduler import SchedulerSettings
 
 # Each service's own defaults are the environment's.
@@ -56,6 +58,8 @@ class Settings(ApiSettings, RetentionSettings):
     callback_allow_private: bool = _DELIVERER.allow_private
     callback_concurrency: int = Field(default=_DELIVERER.concurrency, ge=1, le=1000)
     callback_interval_seconds: float = Field(default=_DELIVERER.interval_seconds, gt=0)
+    # false: this service leaves callbacks to `python -m worker_service.callbacks`.
+    callback_in_service: bool = True
     # Alerts: a Slack-compatible incoming webhook (its URL is a secret: never logged).
     alert_webhook_url: SecretStr | None = None
     alert_min_interval_seconds: float = Field(default=_ALERTS.min_interval_seconds, ge=0)
@@ -63,6 +67,11 @@ class Settings(ApiSettings, RetentionSettings):
     alert_failure_rate: float = Field(default=_ALERTS.failure_rate, ge=0, le=1)
     alert_min_jobs: int = Field(default=_ALERTS.min_jobs, ge=1)
     alert_interval_seconds: float = Field(default=_ALERTS.interval_seconds, gt=0)
+    # Alerts by e-mail too: to these addresses (comma-separated), through the runners' SMTP
+    # server (SMTP_URL, a secret: it may hold a password) from SMTP_FROM.
+    smtp_url: SecretStr | None = None
+    smtp_from: str = _ALERTS.smtp_from
+    alert_email: str | None = None
     # Where alerts link to: the dashboard as its users reach it.
     dashboard_url: str = _ALERTS.dashboard_url
 
@@ -71,6 +80,22 @@ class Settings(ApiSettings, RetentionSettings):
     def _a_standard_webhooks_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             secret_bytes(value.get_secret_value())
+        return value
+
+    @field_validator("alert_email")
+    @classmethod
+    def _email_addresses(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            email_addresses(value)
+            if info.data.get("smtp_url") is None:
+                raise ValueError("needs SMTP_URL, the SMTP server alerts are sent through")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_usable(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_smtp_url(value.get_secret_value())
         return value
 
     @field_validator("alert_webhook_url")
@@ -107,6 +132,9 @@ class Settings(ApiSettings, RetentionSettings):
             min_jobs=self.alert_min_jobs,
             runner_down_after_seconds=self.worker_down_after_seconds,
             dashboard_url=self.dashboard_url.rstrip("/"),
+            email_to=email_addresses(self.alert_email or ""),
+            smtp_url=self.smtp_url,
+            smtp_from=self.smtp_from,
         )
 
     def rescuer(self) -> RescuerSettings:

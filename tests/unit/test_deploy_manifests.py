@@ -131,6 +131,7 @@ def test_the_kustomization_applies_every_manifest_but_the_example_secret() -> No
         "migrate-job.yaml",
         "producer-api.yaml",
         "worker-service.yaml",
+        "callbacks.yaml",
         "runner.yaml",
         "frontend.yaml",
     }
@@ -260,6 +261,23 @@ def test_runners_run_the_runner_module_with_no_port_and_no_service() -> None:
         if doc["kind"] == "Service"
     ]
     assert all(not selector.items() <= labels.items() for selector in selectors)
+
+
+def test_the_callback_process_is_opt_in_and_runs_as_compose_runs_it() -> None:
+    deployment = resource("Deployment", "jobdeck-callbacks")
+    container = main_container("Deployment", "jobdeck-callbacks")
+    [init] = pod("Deployment", "jobdeck-callbacks")["initContainers"]
+
+    assert deployment["spec"]["replicas"] == 0  # the worker services deliver by default
+    assert config_map()["CALLBACK_IN_SERVICE"] == "true"
+    assert container["command"] == service("callbacks")["command"]
+    assert container["command"] == ["python", "-m", "worker_service.callbacks"]
+    assert "ports" not in container
+    assert init["command"] == ["jobdeck", "wait-for-migrations"]
+    assert {"configMapRef": {"name": CONFIG_MAP}} in container["envFrom"]
+    secrets = env_from_secret(container)
+    assert secrets["DATABASE_URL"] == {"name": SECRET, "key": "DATABASE_URL"}
+    assert secrets["WEBHOOK_SECRET"]["key"] == "WEBHOOK_SECRET"
 
 
 def test_runners_are_given_longer_than_their_shutdown_grace_to_stop() -> None:

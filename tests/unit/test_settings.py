@@ -20,6 +20,8 @@ BAD_SETTINGS = [
     ("dashboard", "REFRESH_SECONDS", "often"),
     ("runner", "SIMULATED_FAILURE_RATE", "2"),
     ("runner", "SMTP_URL", "mail.example.com:25"),
+    ("worker service", "SMTP_URL", "mail.example.com:25"),
+    ("worker service", "ALERT_EMAIL", "ops at example.com"),
 ]
 
 

@@ -13,17 +13,18 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from job_contract.bounds import CALLBACK_EXCERPT_CHARS
 from job_contract.callbacks import AlertRule
 from jobdeck_db.maintenance import DatabaseMaintenance
 from jobdeck_runtime.maintenance import MaintenanceSettings
 from worker_service import metrics
+from worker_service.alerts.mailer import AlertMailer
 from worker_service.alerts.store import AlertStore, NewAlert, RuleReads
 
 # A first evaluation (nothing alerted yet) counts failures this far back at most.
-NOT_CONFIGURED = "not sent: ALERT_WEBHOOK_URL is not set"
+NOT_CONFIGURED = "not sent: neither ALERT_WEBHOOK_URL nor ALERT_EMAIL is set"
 # Alerts sent per pass at most (a backlog goes out over the next passes).
 SEND_BATCH = 50
 
@@ -40,12 +41,21 @@ class AlertSettings(MaintenanceSettings):
     runner_down_after_seconds: float = Field(default=30, gt=0)
     dashboard_url: str = "http://localhost:3001"
     timeout_seconds: float = Field(default=10, gt=0)
+    # E-mail too, to these addresses through SMTP_URL (the runners' server), from SMTP_FROM.
+    email_to: tuple[str, ...] = ()
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "jobdeck@localhost"
 
 
 class AlertEvaluator(DatabaseMaintenance[AlertSettings, int]):
     def __init__(self, store: AlertStore, settings: AlertSettings) -> None:
         super().__init__(settings)
         self._store = store
+        self._mailer = None
+        if settings.email_to and settings.smtp_url is not None:
+            self._mailer = AlertMailer.configured(
+                settings.smtp_url.get_secret_value(), settings.smtp_from, settings.email_to
+            )
 
     async def run_once(self) -> int:
         """Evaluate the rules, record what they raise, send what is unsent; return how many
@@ -99,21 +109,29 @@ class AlertEvaluator(DatabaseMaintenance[AlertSettings, int]):
         return alerts
 
     def _alert(self, rule: AlertRule, subject: str, text: str) -> NewAlert:
-        return NewAlert(rule, subject, text, None if self.settings.webhook_url else NOT_CONFIGURED)
+        sends = self.settings.webhook_url is not None or self._mailer is not None
+        return NewAlert(rule, subject, text, None if sends else NOT_CONFIGURED)
 
     def _link(self, **filters: str) -> str:
         return f"{self.settings.dashboard_url}/jobs?{urlencode(filters)}"
 
     async def _send_unsent(self) -> None:
-        url = self.settings.webhook_url
-        if url is None:
+        """Each unsent alert to the webhook and by e-mail, whichever are set; it is marked
+        once, sent or saying what failed (a channel that worked is not tried again)."""
+        url, mailer = self.settings.webhook_url, self._mailer
+        if url is None and mailer is None:
             return
         async with (
             self._store.unsent(SEND_BATCH) as batch,
             httpx.AsyncClient(timeout=self.settings.timeout_seconds, trust_env=False) as client,
         ):
             for alert in batch.alerts:
-                await batch.mark(alert.id, await _post(client, url, alert.text))
+                failures = [
+                    await _post(client, url, alert.text) if url is not None else None,
+                    await mailer.send(alert.text) if mailer is not None else None,
+                ]
+                failed = "; ".join(failure for failure in failures if failure is not None)
+                await batch.mark(alert.id, failed or None)
 
 
 async def _post(client: httpx.AsyncClient, url: str, text: str) -> str | None:

@@ -7,6 +7,7 @@ resolves differently a moment later (DNS rebinding) cannot slip past the check.
 """
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Callable
@@ -34,13 +35,19 @@ def any_address(address: Address) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1024)
+def _literal(host: str) -> Address | None:
+    """The address a host written as one names (parsed once: every try asks)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
 async def checked_address(host: str, port: int, allowed: AddressPolicy) -> Address:
     """The address to connect to for `host`; every address it resolves to must be allowed
     (one bad answer among good ones is refused too: a resolver may rotate them)."""
-    try:
-        literal: Address | None = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        literal = None
+    literal = _literal(host)
     if literal is not None:
         addresses = [literal]
     else:

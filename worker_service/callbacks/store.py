@@ -1,8 +1,8 @@
-"""The outbox as the deliverer sees it: due deliveries, locked while they are tried, and the
-record of each try (queries.sql: callback_due, callback_record_tries)."""
+"""The outbox as the deliverer sees it: due deliveries, leased while they are tried, and the
+record of each try (queries.sql: callback_claim, callback_record_tries). Neither holds a
+transaction open across a network call."""
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,42 +41,34 @@ class TryRecord:
     detail: str | None
 
 
-class DueBatch:
-    """Deliveries locked by one transaction: record their tries before it ends."""
-
-    def __init__(self, connection: asyncpg.Connection, due: list[DueDelivery]) -> None:
-        self._connection = connection
-        self.due = due
-
-    async def record(self, tries: Sequence[TryRecord]) -> None:
-        columns = [
-            [getattr(record, name) for record in tries]
-            for name in (
-                "delivery_id",
-                "state",
-                "retry_in",
-                "body",
-                "duration_ms",
-                "status_code",
-                "error",
-                "excerpt",
-                "ended_as",
-                "detail",
-            )
-        ]
-        await self._connection.execute(QUERIES["callback_record_tries"], *columns)
+_TRY_COLUMNS = (
+    "delivery_id",
+    "state",
+    "retry_in",
+    "body",
+    "duration_ms",
+    "status_code",
+    "error",
+    "excerpt",
+    "ended_as",
+    "detail",
+)
 
 
 class CallbackStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    @contextlib.asynccontextmanager
-    async def due(self, limit: int) -> AsyncIterator[DueBatch]:
-        """Up to `limit` due deliveries, locked until the block ends (then committed)."""
-        async with self._pool.acquire() as connection, connection.transaction():
-            rows = await connection.fetch(QUERIES["callback_due"], limit)
-            yield DueBatch(connection, [_due(row) for row in rows])
+    async def claim(self, limit: int, lease_seconds: float) -> list[DueDelivery]:
+        """Up to `limit` due deliveries, not due again for anyone for `lease_seconds`."""
+        async with self._pool.acquire() as connection:
+            rows = await connection.fetch(QUERIES["callback_claim"], limit, lease_seconds)
+        return [_due(row) for row in rows]
+
+    async def record(self, tries: Sequence[TryRecord]) -> None:
+        columns = [[getattr(record, name) for record in tries] for name in _TRY_COLUMNS]
+        async with self._pool.acquire() as connection:
+            await connection.execute(QUERIES["callback_record_tries"], *columns)
 
 
 def _due(row: asyncpg.Record) -> DueDelivery:

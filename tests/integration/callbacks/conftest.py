@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from tests.callbacks import make_deliverer
+from tests.peers import smtp_server  # noqa: F401  # the alert mail tests' SMTP server
 from tests.receiver import Receiver, running_receiver
 from worker_service.callbacks.deliverer import CallbackDeliverer
 from worker_service.store import create_pool

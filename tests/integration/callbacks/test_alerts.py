@@ -5,12 +5,15 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from tests.factories import insert_jobs
+from tests.peers import SMTP_LOGIN, LocalSmtpServer
 from tests.receiver import Receiver
 from worker_service.alerts.evaluator import AlertEvaluator, AlertSettings
 from worker_service.alerts.store import AlertStore
@@ -121,5 +124,56 @@ async def test_without_a_webhook_alerts_are_recorded_and_say_why_they_were_not_s
     await evaluator(webhook_url=None).run_once()
 
     [alert] = (await api.get("/alerts")).json()["alerts"]
-    assert (alert["sent_at"], alert["error"]) == (None, "not sent: ALERT_WEBHOOK_URL is not set")
+    assert (alert["sent_at"], alert["error"]) == (
+        None,
+        "not sent: neither ALERT_WEBHOOK_URL nor ALERT_EMAIL is set",
+    )
     assert receiver.requests == []
+
+
+async def test_alerts_are_mailed_to_alert_email_through_the_runners_smtp_server(
+    db: asyncpg.Connection,
+    receiver: Receiver,
+    evaluator: Any,
+    api: httpx.AsyncClient,
+    smtp_server: LocalSmtpServer,
+) -> None:
+    await fail_jobs(db, 3)
+    user, password = SMTP_LOGIN
+    mailing = evaluator(
+        email_to=("ops@example.com", "oncall@example.com"),
+        smtp_url=SecretStr(
+            f"smtp://{user}:{quote(password, safe='')}@127.0.0.1:{smtp_server.port}"
+        ),
+        smtp_from="Jobdeck <alerts@example.com>",
+    )
+
+    assert await mailing.run_once() == 1
+
+    [mail] = smtp_server.mailbox.delivered
+    assert smtp_server.mailbox.logins == [SMTP_LOGIN]
+    assert (mail.mail_from, mail.rcpt_tos) == (
+        "alerts@example.com",
+        ["ops@example.com", "oncall@example.com"],
+    )
+    assert mail.message["Subject"].startswith("Jobdeck alert: 3 email jobs failed for good")
+    body = mail.message.get_content()
+    assert "see them: https://jobs.example.com/jobs?status=failed&type=email" in body
+    assert len(texts(receiver)) == 1  # the webhook too
+    [alert] = (await api.get("/alerts")).json()["alerts"]
+    assert alert["sent_at"] and alert["error"] is None
+
+
+async def test_a_refused_alert_mail_is_recorded_with_the_servers_answer(
+    db: asyncpg.Connection, evaluator: Any, api: httpx.AsyncClient, smtp_server: LocalSmtpServer
+) -> None:
+    await fail_jobs(db, 1)
+    smtp_server.mailbox.refusals["ops@example.com"] = "550 5.1.1 No such user"
+
+    await evaluator(
+        webhook_url=None, email_to=("ops@example.com",), smtp_url=SecretStr(smtp_server.url)
+    ).run_once()
+
+    [alert] = (await api.get("/alerts")).json()["alerts"]
+    assert alert["sent_at"] is None
+    assert alert["error"] == "not mailed: refused ops@example.com: 550"

@@ -21,6 +21,7 @@ from tests.eventually import eventually
 from tests.factories import create_job, create_jobs, email_job
 from tests.receiver import Answer, Receiver
 from worker_service.callbacks.deliverer import CallbackDeliverer
+from worker_service.callbacks.wakeups import DueListener
 from worker_service.rescuer import Rescuer
 from worker_service.store import create_pool
 
@@ -319,16 +320,17 @@ async def test_the_list_finds_jobs_whose_callback_finally_failed(
     assert (await api.get("/jobs", params={"callback": "maybe"})).status_code == 422
 
 
-async def test_deleting_a_job_while_its_callback_is_in_flight_waits_for_the_try(
+async def test_deleting_a_job_while_its_callback_is_in_flight_neither_waits_nor_breaks_it(
     api: httpx.AsyncClient,
     worker: httpx.AsyncClient,
     receiver: Receiver,
-    deliverer: CallbackDeliverer,
+    outbox_pool: asyncpg.Pool,
     db: asyncpg.Connection,
 ) -> None:
-    receiver.answer(Answer(delay_seconds=0.5))
+    patient = make_deliverer(outbox_pool, timeout_seconds=10)
+    receiver.answer(Answer(delay_seconds=3))
     job = await finished_job(api, worker, receiver.url)
-    delivering = asyncio.create_task(deliverer.run_once())
+    delivering = asyncio.create_task(patient.run_once())
 
     async def received() -> int:
         return len(receiver.requests)
@@ -336,7 +338,44 @@ async def test_deleting_a_job_while_its_callback_is_in_flight_waits_for_the_try(
     await eventually(received)  # the try is in flight
 
     deleted = await api.post("/jobs/bulk", json={"action": "delete", "ids": [job["id"]]})
+    assert not delivering.done()  # the deliverer holds no lock a delete would wait for
 
-    assert await delivering == 1  # its try was recorded, not rolled back by a deadlock
+    assert await delivering == 1  # its try ended without an error...
+    await patient.close()
     assert deleted.status_code == 200 and deleted.json()["succeeded"] == [job["id"]]
+    # ...and recorded nothing for the delivery that is gone.
     assert await db.fetchval("SELECT count(*) FROM callback_deliveries") == 0
+    assert await db.fetchval("SELECT count(*) FROM callback_attempts") == 0
+
+
+async def test_a_queued_delivery_wakes_the_deliverer_long_before_its_next_poll(
+    api: httpx.AsyncClient,
+    worker: httpx.AsyncClient,
+    receiver: Receiver,
+    outbox_pool: asyncpg.Pool,
+    database_url: str,
+) -> None:
+    listener = DueListener(database_url)
+    # Polling once an hour: only the NOTIFY of the outbox insert can start the pass.
+    deliverer = make_deliverer(outbox_pool, listener=listener, interval_seconds=3600)
+    running = asyncio.create_task(deliverer.run_forever())
+    try:
+        await eventually(lambda: _value(listener.waiting), lambda n: n == 1)  # parked
+        job = await finished_job(api, worker, receiver.url)
+
+        async def received() -> int:
+            return len(receiver.requests)
+
+        await eventually(received, seconds=10)
+        [delivery] = await eventually(
+            lambda: deliveries(api, job["id"]), lambda d: d[0]["state"] == "delivered"
+        )
+        assert delivery["attempts"][0]["status_code"] == 200
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await deliverer.close()
+
+
+async def _value(value: int) -> int:
+    return value

@@ -3,8 +3,6 @@ public host (the policy admits its loopback address and nothing else that is not
 
 import ipaddress
 
-import httpx
-
 from tests.receiver import Answer, Receiver
 from worker_service.callbacks.addresses import Address, is_public
 from worker_service.callbacks.sender import Sender, Verdict
@@ -18,8 +16,9 @@ def public_or_the_receiver(address: Address) -> bool:
 
 async def test_a_redirect_to_the_metadata_address_is_refused_for_good(receiver: Receiver) -> None:
     receiver.answer(Answer(307, headers={"Location": "http://169.254.169.254/latest/meta-data/"}))
-    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
-        result = await Sender(client, 2, public_or_the_receiver).send(receiver.url, {}, b"{}")
+    sender = Sender(2, public_or_the_receiver)
+    result = await sender.send(receiver.url, {}, b"{}")
+    await sender.close()
 
     assert result.verdict is Verdict.GIVE_UP
     assert result.error is not None and "169.254.169.254" in result.error
@@ -31,10 +30,9 @@ async def test_a_redirect_to_an_allowed_place_is_followed_with_the_same_signed_p
 ) -> None:
     receiver.answer(Answer(308, headers={"Location": "/moved"}))
     headers = {"webhook-id": "msg_1", "webhook-signature": "v1,abc"}
-    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
-        result = await Sender(client, 2, public_or_the_receiver).send(
-            receiver.url, headers, b'{"a": 1}'
-        )
+    sender = Sender(2, public_or_the_receiver)
+    result = await sender.send(receiver.url, headers, b'{"a": 1}')
+    await sender.close()
 
     assert (result.verdict, result.status_code) == (Verdict.DELIVERED, 200)
     first, moved = receiver.requests

@@ -23,12 +23,14 @@ from tests.receiver import Answer, Receiver
 
 @contextmanager
 def worker_service(database_url: str, name: str) -> Iterator[tuple[str, int]]:
-    """A worker service that delivers callbacks every 0.1 s; its URL and process id."""
+    """A worker service that delivers callbacks every 0.1 s; its URL and process id. A try
+    times out after 2 s, so a delivery whose try was lost is leased for 12 s."""
     env = {
         "DATABASE_URL": database_url,
         "WEBHOOK_SECRET": SECRET,
         "CALLBACK_ALLOW_PRIVATE": "true",
         "CALLBACK_INTERVAL_SECONDS": "0.1",
+        "CALLBACK_TIMEOUT_SECONDS": "2",
         "CALLBACK_RETRY_BASE_SECONDS": "0.05",
         "RESCUE_INTERVAL_SECONDS": "3600",
         "ALERT_INTERVAL_SECONDS": "3600",
@@ -72,8 +74,11 @@ async def test_a_kill_9_mid_delivery_loses_nothing_and_two_services_send_each_on
                 for name in ("one", "two")
             )
         )
-        await eventually(lambda: tries_of(db), lambda tries: tries == [("delivered", 200)])
-        # ...so it was repeated, once, with the same webhook-id; one success recorded.
+        # ...so it is tried again once its lease has run out...
+        await eventually(
+            lambda: tries_of(db), lambda tries: tries == [("delivered", 200)], seconds=40
+        )
+        # ...and it was repeated, once, with the same webhook-id; one success recorded.
         first, second = receiver.requests
         assert first.headers["webhook-id"] == second.headers["webhook-id"]
         assert verify_signature(SECRET, second.headers, second.body)
