@@ -4,7 +4,7 @@ a NOTIFY on jobdeck_callbacks_due from each statement that inserts into the outb
 notifications of one transaction into one; a statement that inserted nothing sends none.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0014"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
