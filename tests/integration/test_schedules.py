@@ -4,11 +4,8 @@ Firing on the clock is the worker service's (tests/integration/worker/test_sched
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +14,7 @@ import pytest
 
 from jobdeck_access.roles import Role
 from tests.access import bearer
+from tests.cli import jobdeck as run_jobdeck
 from tests.factories import (
     create_schedule,
     custom_job,
@@ -26,7 +24,6 @@ from tests.factories import (
 )
 
 ZONE = ZoneInfo("Europe/Berlin")
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def locations(response: httpx.Response) -> list[list[Any]]:
@@ -341,16 +338,8 @@ async def test_a_viewer_reads_schedules_and_an_operator_changes_them(
 
 
 async def jobdeck(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real `jobdeck` command, in its own process, on the test database."""
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "jobdeck_cli", *args],
-        cwd=REPO_ROOT,
-        env={"PATH": os.environ["PATH"], "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """The real `jobdeck` command, in its own process, off the event loop."""
+    return await asyncio.to_thread(run_jobdeck, database_url, *args)
 
 
 async def test_the_command_line_lists_shows_disables_enables_and_triggers(

@@ -1,9 +1,6 @@
 """API tokens in the real database: shown once, stored as a digest, used, expired, revoked;
 and the `jobdeck tokens` command that operators create them with."""
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +11,7 @@ from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
 from jobdeck_access.tokens import TokenNameTaken, TokenNotFound, digest
 from jobdeck_access.verifier import TokenVerifier
-from tests.servers import REPO_ROOT
+from tests.cli import jobdeck
 
 
 @pytest.fixture
@@ -124,17 +121,6 @@ async def test_garbage_is_refused_without_a_lookup(store: TokenStore) -> None:
 
     for garbage in ("", "jd_", "x" * 10_000, "jd_" + "é" * 43):
         assert await verifier.principal(garbage) is None
-
-
-def jobdeck(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "jobdeck_cli", *args],
-        cwd=REPO_ROOT,
-        env={"PATH": os.environ["PATH"], "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 async def test_the_command_line_creates_lists_and_revokes_tokens(

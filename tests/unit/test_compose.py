@@ -107,8 +107,17 @@ def env_names(settings: type[BaseSettings]) -> set[str]:
 
 def test_compose_describes_the_specd_stack() -> None:
     services = load_compose()["services"]
+    started_by_default = {name for name, config in services.items() if not config.get("profiles")}
 
-    assert set(services) == {"postgres", *JOBDECK_SERVICES}
+    assert started_by_default == {"postgres", *JOBDECK_SERVICES}
+
+
+def test_the_callback_process_is_opt_in_and_runs_the_deliverer_alone() -> None:
+    config = service("callbacks")
+
+    assert config["profiles"] == ["callbacks-process"]
+    assert config["command"] == ["python", "-m", "worker_service.callbacks"]
+    assert "migrate" in config["depends_on"]
 
 
 @pytest.mark.parametrize(("name", "app", "port"), HTTP_SERVICES)
