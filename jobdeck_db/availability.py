@@ -11,6 +11,11 @@ def is_connection_problem(error: BaseException) -> bool:
     """True for errors a client should see as 503, for asyncpg's and SQLAlchemy's alike."""
     if isinstance(error, OSError | ConnectionError | TimeoutError | asyncpg.InterfaceError):
         return True
+    # A pooled connection whose backend was killed mid-statement can be left "in another
+    # operation" until the pool drops it (asyncpg's InternalClientError, seen under
+    # pg_terminate_backend in tests/chaos): the next request gets a fresh one.
+    if isinstance(error, asyncpg.InternalClientError):
+        return True
     # SQLAlchemy wraps the driver's error; its `orig` carries the SQLSTATE.
     sqlstate = getattr(error, "sqlstate", None) or getattr(
         getattr(error, "orig", None), "sqlstate", None

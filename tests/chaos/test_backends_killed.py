@@ -64,7 +64,7 @@ async def kill_backends(db: asyncpg.Connection, seconds: float) -> tuple[int, in
 
 
 async def listening_again(worker: httpx.AsyncClient) -> None:
-    async def listening() -> float:
+    async def listening() -> float | None:
         return await gauge(worker, "jobdeck_wakeups_listening")
 
     await value_becomes(listening, 1)

@@ -75,7 +75,7 @@ async def wait_until_healthy(client: httpx.AsyncClient) -> None:
 async def listening_becomes(worker: httpx.AsyncClient, value: int) -> None:
     """Until the service's LISTEN connection is up (1) or lost (0)."""
 
-    async def listening() -> float:
+    async def listening() -> float | None:
         return await gauge(worker, "jobdeck_wakeups_listening")
 
     await value_becomes(listening, value)
