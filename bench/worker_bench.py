@@ -38,10 +38,9 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,7 +60,7 @@ from bench.producer_bench import (
     write_results,
 )
 from devstack.databases import migrated_database
-from devstack.processes import start_runner, stop, uvicorn_server
+from devstack.processes import deliverer_process, start_runner, stop, uvicorn_server
 from jobdeck_access.roles import Role
 from jobdeck_access.store import TokenStore
 from jobdeck_db import urls
@@ -797,23 +796,6 @@ async def run_phases(url: str, args: argparse.Namespace, report: dict[str, Any])
 
 # --callbacks: the worker service may reach the receiver on loopback, and signs.
 CALLBACK_SERVICE_ENV = {"CALLBACK_ALLOW_PRIVATE": "true", "WEBHOOK_SECRET": BENCH_WEBHOOK_SECRET}
-
-
-@contextlib.contextmanager
-def deliverer_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`python -m worker_service.callbacks` beside the worker service; stopped by its PID."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "worker_service.callbacks"],
-            cwd=REPO_ROOT,
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        stop(process)
 
 
 async def with_callbacks(

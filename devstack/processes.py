@@ -73,15 +73,33 @@ def uvicorn_server(
         stop(process)
 
 
-def start_runner(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`python -m worker_service.runner ARGS`; the caller stops it (SIGTERM drains it)."""
+def start_module(
+    module: str, args: list[str], env: Mapping[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    """`python -m MODULE ARGS` with its output in `log`; the caller stops it."""
     log.parent.mkdir(parents=True, exist_ok=True)
     # The child keeps its own copy of the log's descriptor; ours can close at once.
     with log.open("wb") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "worker_service.runner", *args],
+            [sys.executable, "-m", module, *args],
             cwd=REPO_ROOT,
             env={**os.environ, **env},
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+
+
+def start_runner(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`python -m worker_service.runner ARGS`; the caller stops it (SIGTERM drains it)."""
+    return start_module("worker_service.runner", args, env, log)
+
+
+@contextmanager
+def deliverer_process(env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m worker_service.callbacks`, the callback deliverer on its own; stopped by its
+    PID at the end."""
+    process = start_module("worker_service.callbacks", [], env, log)
+    try:
+        yield process
+    finally:
+        stop(process)

@@ -146,12 +146,12 @@ class KnownHostsOnly:
 
     def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
         self.app = app
-        self._admitted: set[bytes] = set()
+        self._admitted: set[str] = set()
         self.checked = TrustedHostMiddleware(self._remember_host, allowed_hosts=allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (
-            scope["path"] in PROBE_PATHS or _raw_host(scope) in self._admitted
+            scope["path"] in PROBE_PATHS or header(scope, b"host") in self._admitted
         ):
             await self.app(scope, receive, send)
         elif scope["type"] in ("http", "websocket"):
@@ -161,16 +161,9 @@ class KnownHostsOnly:
 
     async def _remember_host(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Reached only through Starlette's check: this Host is allowed."""
-        host = _raw_host(scope)
+        host = header(scope, b"host")
         if host is not None and scope["type"] == "http":
             if len(self._admitted) >= self.MAX_REMEMBERED:
                 self._admitted.clear()
             self._admitted.add(host)
         await self.app(scope, receive, send)
-
-
-def _raw_host(scope: Scope) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == b"host":
-            return bytes(value)
-    return None

@@ -15,6 +15,7 @@ import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobdeck_runtime import logs
+from jobdeck_runtime.request_guards import header
 
 HEADER: Final = "X-Request-ID"
 _HEADER_KEY = HEADER.lower().encode()
@@ -60,8 +61,7 @@ class RequestIds:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw = next((value for key, value in scope["headers"] if key == _HEADER_KEY), None)
-        request_id = accepted(raw.decode("latin-1") if raw is not None else None)
+        request_id = accepted(header(scope, _HEADER_KEY))
 
         id_header = (_HEADER_KEY, request_id.encode("latin-1"))
 

@@ -1,10 +1,12 @@
 """The worker service's HTTP routes: claim, report outcomes, heartbeats, artifacts, stats."""
 
 import asyncio
+import functools
 from uuid import uuid4
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -53,27 +55,18 @@ def _listener(request: Request) -> JobsPendingListener:
     return listener
 
 
-# A runner asks with the same query string on every claim: what it says is read once.
-_MAX_REMEMBERED_CLAIMS = 1_000
-_claim_queries: dict[bytes, tuple[ProcessOptions, list[str] | None]] = {}
-
-
-def _claim_query(request: Request) -> tuple[ProcessOptions, list[str] | None]:
+# A runner asks with the same query string on every claim: what it says is read once (a
+# query string that is refused raises, and is not remembered).
+@functools.lru_cache(maxsize=1_000)
+def _claim_query(query_string: bytes) -> tuple[ProcessOptions, list[str] | None]:
     """The claim's options and its job types, validated (422 naming the parameter)."""
-    raw: bytes = request.scope["query_string"]
-    known = _claim_queries.get(raw)
-    if known is None:
-        options = parse(ProcessOptions, dict(request.query_params), "query")
-        known = (options, parse_types(options.types))
-        if len(_claim_queries) >= _MAX_REMEMBERED_CLAIMS:
-            _claim_queries.clear()
-        _claim_queries[raw] = known
-    return known
+    options = parse(ProcessOptions, dict(QueryParams(query_string)), "query")
+    return options, parse_types(options.types)
 
 
 async def process(request: Request) -> Response:
     """Claim the most urgent claimable job(s); with `wait`, hold until one is claimable."""
-    options, types = _claim_query(request)
+    options, types = _claim_query(request.scope["query_string"])
     worker_id = options.worker_id or f"runner-{uuid4().hex[:12]}"
     store, listener = _store(request), _listener(request)
     claims: ClaimBatcher = request.app.state.claims

@@ -71,23 +71,11 @@ class JobsPendingListener:
         wakeup.set()
 
     async def start(self) -> None:
-        connection = await asyncpg.connect(
+        connection = await connect_listening(
             self._database_url,
-            timeout=5,
-            server_settings=server_settings(
-                "jobdeck-worker-service-listener",
-                tcp_keepalives_idle=str(KEEPALIVE_IDLE_SECONDS),
-                tcp_keepalives_interval=str(KEEPALIVE_INTERVAL_SECONDS),
-                tcp_keepalives_count=str(KEEPALIVE_COUNT),
-            ),
+            "jobdeck-worker-service-listener",
+            {CHANNEL: self._on_notify, TYPES_CHANNEL: self._on_types_notify},
         )
-        try:
-            _keep_alive(connection)
-            await connection.add_listener(CHANNEL, self._on_notify)
-            await connection.add_listener(TYPES_CHANNEL, self._on_types_notify)
-        except BaseException:
-            connection.terminate()
-            raise
         connection.add_termination_listener(self._on_connection_lost)
         self._connection = connection  # `connected` from here on: the LISTEN is in place
 
@@ -138,6 +126,31 @@ class JobsPendingListener:
             self._on_types_changed()
             self.wake_all()
             return
+
+
+async def connect_listening(
+    database_url: str, application_name: str, channels: dict[str, Callable[..., None]]
+) -> asyncpg.Connection:
+    """A connection LISTENing on `channels`, each calling its callback, with TCP keepalives on
+    both ends (a LISTEN connection only reads, so nothing else would notice a dead peer)."""
+    connection = await asyncpg.connect(
+        database_url,
+        timeout=5,
+        server_settings=server_settings(
+            application_name,
+            tcp_keepalives_idle=str(KEEPALIVE_IDLE_SECONDS),
+            tcp_keepalives_interval=str(KEEPALIVE_INTERVAL_SECONDS),
+            tcp_keepalives_count=str(KEEPALIVE_COUNT),
+        ),
+    )
+    try:
+        _keep_alive(connection)
+        for channel, callback in channels.items():
+            await connection.add_listener(channel, callback)
+    except BaseException:
+        connection.terminate()
+        raise
+    return connection
 
 
 def _keep_alive(connection: asyncpg.Connection) -> None:

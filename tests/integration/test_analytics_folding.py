@@ -10,7 +10,7 @@ nearest-rank values, within the histogram's stated error.
 import asyncio
 import math
 import random
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from alembic import command
-from devstack.databases import create_database, drop_database, migrated_database
+from devstack.databases import create_database, drop_database
 from jobdeck_db.migrations import alembic_config
 from jobdeck_runtime.maintenance import MaintenanceSettings
 from producer_api.analytics import AnalyticsReader
@@ -27,12 +27,6 @@ from producer_api.db import create_engine
 
 # Bins grow by 10 %, read at their geometric middle: within 1.1 ** 0.5 - 1 < 5 %.
 WITHIN_BIN = 0.05
-
-
-@pytest.fixture(scope="module")
-def quiet_database_url(server_url: str) -> Iterator[str]:
-    with migrated_database(server_url, "jobdeck_analytics_folding") as url:
-        yield url
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The stats compactor: a pass folds the rollups the triggers append and says what it removed."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -8,7 +8,6 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.databases import migrated_database
 from producer_api.db import create_engine
 from producer_api.job_counts import TotalCounter
 from producer_api.stats_compactor import StatsCompactor, StatsCompactorSettings
@@ -25,14 +24,6 @@ async def compactor_on(database_url: str) -> AsyncIterator[StatsCompactor]:
         yield StatsCompactor(store, StatsCompactorSettings())
     finally:
         await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def quiet_database_url(server_url: str) -> Iterator[str]:
-    """A database only these tests compact: the producer API under test folds the shared
-    one every few seconds, which could fold rows before a test counts them."""
-    with migrated_database(server_url, "jobdeck_compactor") as url:
-        yield url
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ statement trigger on callback_deliveries NOTIFYs (migration 0017), so a callback
 milliseconds of its outcome instead of at the next poll.
 
 The poll (CALLBACK_INTERVAL_SECONDS) stays the fallback: retries fall due without a NOTIFY,
-and while the LISTEN connection is lost (it is opened again at the next pause) nothing is
-missed, only later.
+and while the LISTEN connection is lost (TCP keepalives notice a dead peer, and it is
+opened again at the next pause) nothing is missed, only later.
 """
 
 import asyncio
@@ -13,7 +13,7 @@ import logging
 
 import asyncpg
 
-from jobdeck_db.sessions import server_settings
+from worker_service.wakeups import connect_listening
 
 CHANNEL = "jobdeck_callbacks_due"
 # After a failed LISTEN, the next attempt waits this long (the poll delivers meanwhile).
@@ -65,17 +65,9 @@ class DueListener:
         self._due.set()
 
     async def _listen(self) -> asyncpg.Connection:
-        connection = await asyncpg.connect(
-            self._database_url,
-            timeout=5,
-            server_settings=server_settings("jobdeck-callbacks-listener"),
+        return await connect_listening(
+            self._database_url, "jobdeck-callbacks-listener", {CHANNEL: self._on_notify}
         )
-        try:
-            await connection.add_listener(CHANNEL, self._on_notify)
-        except BaseException:
-            connection.terminate()
-            raise
-        return connection
 
     def _on_notify(self, *_: object) -> None:
         self._due.set()

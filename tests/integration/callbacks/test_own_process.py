@@ -3,37 +3,14 @@ service that sends none (CALLBACK_IN_SERVICE=false, as the shared test service r
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 
-from devstack.processes import REPO_ROOT, stop
+from devstack.processes import REPO_ROOT, deliverer_process
 from tests.callbacks import SECRET, deliveries, finished_job, verify_signature
 from tests.eventually import eventually
 from tests.receiver import Receiver
-
-
-@contextmanager
-def deliverer_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "worker_service.callbacks"],
-            cwd=REPO_ROOT,
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        stop(process)
 
 
 async def test_the_deliverer_process_sends_what_the_service_queued_and_stops_on_sigterm(
